@@ -1,0 +1,153 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitops-hub/gitops-hub/pkg/action"
+	"github.com/gitops-hub/gitops-hub/pkg/output"
+)
+
+type generateOptions struct {
+	action.Generate
+	Output string
+}
+
+func newGenerateCommand(streams Streams) *cobra.Command {
+	o := &generateOptions{}
+	c := &cobra.Command{
+		Use:   "generate",
+		Short: "Print the Applications the hub's ApplicationSets generate, offline",
+		Long: `Evaluate the ApplicationSets of the repository against the cluster registry,
+exactly as Argo CD's ApplicationSet controller would, and print the Applications.
+
+No cluster, no Argo CD and no network are needed. By default every ApplicationSet
+under bootstrap/ is evaluated against the cluster Secrets in clusters/*/cluster.yaml.
+
+Exit status: 0 when every Application is valid; 1 when some Applications are invalid
+(they are reported on stderr and left out, the others are printed, as Argo CD creates
+the valid ones); 2 on an error (nothing is printed on stdout).`,
+		Example: `  hubctl generate
+  hubctl generate -o table
+  hubctl generate --cluster eks-develop-clientA-services
+  hubctl generate --appset bootstrap/control-plane/addons/oss/appset-argocd.yaml --clusters fleet.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runGenerate(cmd.Context(), streams, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.Repo, "repo", ".", "repository folder (ApplicationSets under bootstrap/, registry in clusters/, files for Git generators)")
+	f.StringArrayVar(&o.AppSetFiles, "appset", nil, "ApplicationSet file (repeatable; default: all under bootstrap/ of --repo)")
+	f.StringArrayVar(&o.ClusterFiles, "clusters", nil, "multi-document YAML of Argo CD cluster Secrets (repeatable; default: clusters/*/cluster.yaml of --repo)")
+	f.StringArrayVar(&o.Clusters, "cluster", nil, "only Applications deployed to this cluster (repeatable)")
+	f.StringVarP(&o.Output, "output", "o", output.FormatYAML, "output format: yaml, json or table")
+	return c
+}
+
+func runGenerate(ctx context.Context, streams Streams, o *generateOptions) error {
+	switch o.Output {
+	case output.FormatYAML, output.FormatJSON, output.FormatTable:
+	default:
+		return fmt.Errorf("--output %q: must be yaml, json or table", o.Output)
+	}
+	res, err := o.Generate.Run(ctx)
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(streams.ErrOut, "Warning: %s\n", w)
+	}
+	objs := make([]map[string]any, len(res.Apps))
+	for i, a := range res.Apps {
+		objs[i] = a.Object
+	}
+	// Render fully before writing, so that a failure leaves stdout empty.
+	var buf bytes.Buffer
+	switch o.Output {
+	case output.FormatYAML:
+		err = output.WriteYAML(&buf, objs)
+	case output.FormatJSON:
+		err = output.WriteJSON(&buf, objs)
+	case output.FormatTable:
+		err = output.WriteMatrix(&buf, fleetMatrix(res))
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := streams.Out.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintf(streams.ErrOut, "Error: %v\n", e)
+	}
+	if len(res.Errors) > 0 {
+		fmt.Fprintf(streams.ErrOut, "%d Application(s) are invalid and were left out, as Argo CD would skip them\n", len(res.Errors))
+		return &findingsError{n: len(res.Errors)}
+	}
+	return nil
+}
+
+// fleetMatrix is the cluster × ApplicationSet table: each cell shows the
+// chart version (or revision) the cluster gets.
+func fleetMatrix(res *action.GenerateResult) output.Matrix {
+	m := output.Matrix{Corner: "cluster", Cells: map[[2]string]string{}}
+	rows := map[string]bool{}
+	for _, c := range res.Registry.Clusters {
+		rows[c.Name] = true
+	}
+	cols := map[string]bool{}
+	for _, r := range res.AppSets {
+		cols[r.AppSet] = true
+	}
+	for _, a := range res.Apps {
+		cl := action.DestinationCluster(res.Registry, a)
+		rows[cl] = true
+		key := [2]string{cl, a.AppSet}
+		v := revisionOf(a.Object)
+		if prev := m.Cells[key]; prev != "" {
+			v = prev + "," + v
+		}
+		m.Cells[key] = v
+	}
+	for r := range rows {
+		m.Rows = append(m.Rows, r)
+	}
+	for c := range cols {
+		m.Columns = append(m.Columns, c)
+	}
+	sort.Strings(m.Rows)
+	return m
+}
+
+// revisionOf returns the chart version of the Application's chart source,
+// else the revision of its first source, else "yes".
+func revisionOf(app map[string]any) string {
+	spec, _ := app["spec"].(map[string]any)
+	var srcs []any
+	if s, ok := spec["source"].(map[string]any); ok {
+		srcs = append(srcs, s)
+	}
+	if l, ok := spec["sources"].([]any); ok {
+		srcs = append(srcs, l...)
+	}
+	first := ""
+	for _, s := range srcs {
+		m, _ := s.(map[string]any)
+		rev, _ := m["targetRevision"].(string)
+		if _, ok := m["chart"]; ok && rev != "" {
+			return rev
+		}
+		if first == "" {
+			first = rev
+		}
+	}
+	if first != "" {
+		return first
+	}
+	return "yes"
+}

@@ -1,0 +1,225 @@
+// Package registry reads the cluster registry: Argo CD cluster Secrets, as
+// kept in Git (clusters/<name>/cluster.yaml, without credentials) or as
+// exported from a hub. It never keeps or prints credentials.
+package registry
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gitops-hub/gitops-hub/pkg/loader"
+)
+
+// Argo CD's cluster Secret conventions (util/settings, common/common.go).
+const (
+	SecretTypeLabel   = "argocd.argoproj.io/secret-type"
+	SecretTypeCluster = "cluster"
+	InClusterServer   = "https://kubernetes.default.svc"
+	InClusterName     = "in-cluster"
+)
+
+// Cluster is one registered cluster, as the ApplicationSet clusters
+// generator sees it.
+type Cluster struct {
+	Name        string // data.name
+	Server      string // data.server
+	Project     string // data.project
+	Labels      map[string]string
+	Annotations map[string]string
+	SecretName  string
+	Namespace   string
+	File        string
+	Line        int
+}
+
+// Pos renders "file:line".
+func (c *Cluster) Pos() string { return fmt.Sprintf("%s:%d", c.File, c.Line) }
+
+// secret is the subset of a v1 Secret that hubctl reads. Unknown top-level
+// fields are rejected; metadata accepts every ObjectMeta field.
+type secret struct {
+	APIVersion string            `yaml:"apiVersion"`
+	Kind       string            `yaml:"kind"`
+	Metadata   secretMeta        `yaml:"metadata"`
+	Type       string            `yaml:"type"`
+	Data       map[string]string `yaml:"data"`
+	StringData map[string]string `yaml:"stringData"`
+	Immutable  *bool             `yaml:"immutable"`
+}
+
+type secretMeta struct {
+	Name                       string            `yaml:"name"`
+	Namespace                  string            `yaml:"namespace"`
+	Labels                     map[string]string `yaml:"labels"`
+	Annotations                map[string]string `yaml:"annotations"`
+	GenerateName               any               `yaml:"generateName"`
+	UID                        any               `yaml:"uid"`
+	ResourceVersion            any               `yaml:"resourceVersion"`
+	Generation                 any               `yaml:"generation"`
+	CreationTimestamp          any               `yaml:"creationTimestamp"`
+	DeletionTimestamp          any               `yaml:"deletionTimestamp"`
+	DeletionGracePeriodSeconds any               `yaml:"deletionGracePeriodSeconds"`
+	OwnerReferences            any               `yaml:"ownerReferences"`
+	Finalizers                 any               `yaml:"finalizers"`
+	ManagedFields              any               `yaml:"managedFields"`
+	SelfLink                   any               `yaml:"selfLink"`
+}
+
+// ParseError is a problem with one document of a registry file.
+type ParseError struct {
+	Pos string // file:line
+	Obj string // Secret name when known
+	Err error
+}
+
+func (e *ParseError) Error() string {
+	if e.Obj != "" {
+		return fmt.Sprintf("%s: Secret %q: %v", e.Pos, e.Obj, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Pos, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Parse decodes every document of data as an Argo CD cluster Secret.
+// Documents are decoded in parallel; the result keeps file order.
+func Parse(file string, data []byte) ([]*Cluster, error) {
+	docs := loader.SplitDocuments(file, data)
+	out := make([]*Cluster, len(docs))
+	errs := make([]error, len(docs))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(docs)/64))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(docs); i += workers {
+				out[i], errs[i] = parseDoc(docs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func parseDoc(d loader.Document) (*Cluster, error) {
+	var s secret
+	dec := yaml.NewDecoder(bytes.NewReader(d.Data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		return nil, &ParseError{Pos: d.Pos(), Err: fmt.Errorf("invalid YAML: %s", d.ShiftLines(err.Error()))}
+	}
+	name := s.Metadata.Name
+	if s.Kind != "Secret" || (s.APIVersion != "v1" && s.APIVersion != "") {
+		return nil, &ParseError{Pos: d.Pos(), Obj: name, Err: fmt.Errorf("%s/%s is not a Secret: a cluster registry holds only Argo CD cluster Secrets (apiVersion v1, kind Secret)", s.APIVersion, orNone(s.Kind))}
+	}
+	if t := s.Metadata.Labels[SecretTypeLabel]; t != SecretTypeCluster {
+		return nil, &ParseError{Pos: d.Pos(), Obj: name, Err: fmt.Errorf("not an Argo CD cluster Secret: label %s=%s is missing", SecretTypeLabel, SecretTypeCluster)}
+	}
+	field := func(k string) (string, error) {
+		if v, ok := s.StringData[k]; ok {
+			return v, nil
+		}
+		v, ok := s.Data[k]
+		if !ok {
+			return "", nil
+		}
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return "", fmt.Errorf("data.%s is not valid base64: %w", k, err)
+		}
+		return string(b), nil
+	}
+	c := &Cluster{SecretName: name, Namespace: s.Metadata.Namespace, Labels: s.Metadata.Labels, Annotations: s.Metadata.Annotations, File: d.File, Line: d.Line}
+	var err error
+	if c.Name, err = field("name"); err != nil {
+		return nil, &ParseError{Pos: d.Pos(), Obj: name, Err: err}
+	}
+	if c.Server, err = field("server"); err != nil {
+		return nil, &ParseError{Pos: d.Pos(), Obj: name, Err: err}
+	}
+	if c.Project, err = field("project"); err != nil {
+		return nil, &ParseError{Pos: d.Pos(), Obj: name, Err: err}
+	}
+	return c, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<no kind>"
+	}
+	return s
+}
+
+// Registry is the set of clusters known to the hub.
+type Registry struct {
+	Clusters []*Cluster // sorted by Name
+	byName   map[string]*Cluster
+	byServer map[string][]*Cluster
+}
+
+// New indexes clusters. Two Secrets with the same cluster name are an error:
+// Argo CD would keep one of them at random.
+func New(clusters []*Cluster) (*Registry, error) {
+	r := &Registry{byName: map[string]*Cluster{}, byServer: map[string][]*Cluster{}}
+	var errs []error
+	for _, c := range clusters {
+		if prev, ok := r.byName[c.Name]; ok {
+			errs = append(errs, fmt.Errorf("%s: Secret %q: cluster name %q is already registered by Secret %q at %s", c.Pos(), c.SecretName, c.Name, prev.SecretName, prev.Pos()))
+			continue
+		}
+		r.byName[c.Name] = c
+		r.byServer[strings.TrimRight(c.Server, "/")] = append(r.byServer[strings.TrimRight(c.Server, "/")], c)
+		r.Clusters = append(r.Clusters, c)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	sort.Slice(r.Clusters, func(i, j int) bool { return r.Clusters[i].Name < r.Clusters[j].Name })
+	return r, nil
+}
+
+// ByName returns the cluster registered under name.
+func (r *Registry) ByName(name string) (*Cluster, bool) {
+	c, ok := r.byName[name]
+	return c, ok
+}
+
+// HasServer reports whether a Secret registers server (trailing '/' ignored).
+func (r *Registry) HasServer(server string) bool {
+	return len(r.byServer[strings.TrimRight(server, "/")]) > 0
+}
+
+// Load reads registry files.
+func Load(files []loader.File) (*Registry, error) {
+	var all []*Cluster
+	var errs []error
+	for _, f := range files {
+		data, err := f.ReadFile()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading cluster registry: %w", err))
+			continue
+		}
+		cs, err := Parse(f.Name, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		all = append(all, cs...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return New(all)
+}
