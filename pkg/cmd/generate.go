@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sort"
@@ -66,21 +65,18 @@ func runGenerate(ctx context.Context, streams Streams, o *generateOptions) error
 	for i, a := range res.Apps {
 		objs[i] = a.Object
 	}
-	// Render fully before writing, so that a failure leaves stdout empty.
-	var buf bytes.Buffer
+	// Every error that is not an I/O error happened above: stdout is
+	// written only once the result is complete.
 	switch o.Output {
 	case output.FormatYAML:
-		err = output.WriteYAML(&buf, objs)
+		err = output.WriteYAML(streams.Out, objs)
 	case output.FormatJSON:
-		err = output.WriteJSON(&buf, objs)
+		err = output.WriteJSON(streams.Out, objs)
 	case output.FormatTable:
-		err = output.WriteMatrix(&buf, fleetMatrix(res))
+		err = output.WriteMatrix(streams.Out, fleetMatrix(res))
 	}
 	if err != nil {
-		return err
-	}
-	if _, err := streams.Out.Write(buf.Bytes()); err != nil {
-		return err
+		return fmt.Errorf("writing output: %w", err)
 	}
 	for _, e := range res.Errors {
 		fmt.Fprintf(streams.ErrOut, "Error: %v\n", e)

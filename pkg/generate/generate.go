@@ -328,6 +328,7 @@ func (e *Engine) validate(as *v1alpha1.ApplicationSet, src Source, apps []map[st
 		res.Errors = append(res.Errors, &AppError{AppSet: as.Name, Source: src, App: name, Err: err})
 		bad[name] = true
 	}
+	seenMeta := map[string][]string{}
 	for i, a := range apps {
 		name := names[i]
 		res.Generated = append(res.Generated, name)
@@ -342,7 +343,7 @@ func (e *Engine) validate(as *v1alpha1.ApplicationSet, src Source, apps []map[st
 			fail(name, fmt.Errorf("ApplicationSet %s contains applications with duplicate name: %s", as.Name, name))
 			continue
 		}
-		if err := e.validateApp(a); err != nil {
+		if err := e.validateApp(a, seenMeta); err != nil {
 			fail(name, fmt.Errorf("Application %q: %w", name, err))
 			continue
 		}
@@ -367,7 +368,7 @@ func nameOf(a map[string]any) string {
 	return s
 }
 
-func (e *Engine) validateApp(a map[string]any) error {
+func (e *Engine) validateApp(a map[string]any, seenMeta map[string][]string) error {
 	spec, _ := a["spec"].(map[string]any)
 	project, _ := spec["project"].(string)
 	if project == "" {
@@ -404,7 +405,7 @@ func (e *Engine) validateApp(a map[string]any) error {
 		return errors.New("application destination spec is invalid: Destination server missing from app spec")
 	}
 	if e.APIServerChecks {
-		return validateObjectMeta(a)
+		return validateObjectMeta(a, seenMeta)
 	}
 	return nil
 }

@@ -112,7 +112,19 @@ func directoryZero(d map[string]any) bool {
 // validateObjectMeta applies the API server's checks on the generated
 // Application's name and labels: the controller does not check them, so an
 // invalid one fails when the Application is created.
-func validateObjectMeta(app map[string]any) error {
+//
+// seen caches the verdict on label keys and values, which repeat across the
+// Applications of an ApplicationSet.
+func validateObjectMeta(app map[string]any, seen map[string][]string) error {
+	check := func(kind, s string, f func(string) []string) []string {
+		key := kind + "\x00" + s
+		if msgs, ok := seen[key]; ok {
+			return msgs
+		}
+		msgs := f(s)
+		seen[key] = msgs
+		return msgs
+	}
 	md, _ := app["metadata"].(map[string]any)
 	name, _ := md["name"].(string)
 	var errs []string
@@ -121,18 +133,18 @@ func validateObjectMeta(app map[string]any) error {
 	}
 	if l, ok := md["labels"].(map[string]any); ok {
 		for _, k := range sortedKeys(l) {
-			for _, msg := range validation.IsQualifiedName(k) {
+			for _, msg := range check("k", k, validation.IsQualifiedName) {
 				errs = append(errs, fmt.Sprintf("metadata.labels: Invalid value: %q: %s", k, msg))
 			}
 			v, _ := l[k].(string)
-			for _, msg := range validation.IsValidLabelValue(v) {
+			for _, msg := range check("v", v, validation.IsValidLabelValue) {
 				errs = append(errs, fmt.Sprintf("metadata.labels: Invalid value: %q: %s", v, msg))
 			}
 		}
 	}
 	if a, ok := md["annotations"].(map[string]any); ok {
 		for _, k := range sortedKeys(a) {
-			for _, msg := range validation.IsQualifiedName(strings.ToLower(k)) {
+			for _, msg := range check("k", strings.ToLower(k), validation.IsQualifiedName) {
 				errs = append(errs, fmt.Sprintf("metadata.annotations: Invalid value: %q: %s", k, msg))
 			}
 		}

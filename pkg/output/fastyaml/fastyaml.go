@@ -33,7 +33,10 @@
 //
 // Keys are ordered with yaml.v2's "natural" ordering (sorter.go keyList.Less),
 // which is not plain byte order: "a9" < "a10", letters sort after
-// punctuation and digits, and so on.
+// punctuation and digits, and so on. That comparator is not transitive on
+// some key sets (e.g. {"a10", "a1b", "a9"}); the library's output then
+// depends on Go's random map iteration order, so such maps (detected
+// conservatively, see orderIsTotal) always go to the library.
 package fastyaml
 
 import (
