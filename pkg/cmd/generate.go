@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/gitops-hub/gitops-hub/pkg/action"
 	"github.com/gitops-hub/gitops-hub/pkg/output"
@@ -40,12 +41,17 @@ the valid ones); 2 on an error (nothing is printed on stdout).`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.Repo, "repo", ".", "repository folder (ApplicationSets under bootstrap/, registry in clusters/, files for Git generators)")
-	f.StringArrayVar(&o.AppSetFiles, "appset", nil, "ApplicationSet file (repeatable; default: all under bootstrap/ of --repo)")
-	f.StringArrayVar(&o.ClusterFiles, "clusters", nil, "multi-document YAML of Argo CD cluster Secrets (repeatable; default: clusters/*/cluster.yaml of --repo)")
-	f.StringArrayVar(&o.Clusters, "cluster", nil, "only Applications deployed to this cluster (repeatable)")
+	addGenerateFlags(f, &o.Generate)
 	f.StringVarP(&o.Output, "output", "o", output.FormatYAML, "output format: yaml, json or table")
 	return c
+}
+
+// addGenerateFlags are the input flags shared by every offline verb.
+func addGenerateFlags(f *pflag.FlagSet, g *action.Generate) {
+	f.StringVar(&g.Repo, "repo", ".", "repository folder (ApplicationSets under bootstrap/, registry in clusters/, files for Git generators)")
+	f.StringArrayVar(&g.AppSetFiles, "appset", nil, "ApplicationSet file (repeatable; default: all under bootstrap/ of --repo)")
+	f.StringArrayVar(&g.ClusterFiles, "clusters", nil, "multi-document YAML of Argo CD cluster Secrets (repeatable; default: clusters/*/cluster.yaml of --repo)")
+	f.StringArrayVar(&g.Clusters, "cluster", nil, "only Applications deployed to this cluster (repeatable)")
 }
 
 func runGenerate(ctx context.Context, streams Streams, o *generateOptions) error {

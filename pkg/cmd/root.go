@@ -46,6 +46,8 @@ as Argo CD would, what every ApplicationSet of the GitOps tree deploys where.`,
 	root.SetErr(streams.ErrOut)
 	root.SetIn(streams.In)
 	root.AddCommand(newGenerateCommand(streams))
+	root.AddCommand(newRenderCommand(streams))
+	root.AddCommand(newValuesCommand(streams))
 	root.AddCommand(newVersionCommand(streams))
 	return root
 }

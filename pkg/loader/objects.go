@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -117,7 +119,11 @@ func decodeAppSet(d Document) (*v1alpha1.ApplicationSet, error) {
 	if err := dec.Decode(&as); err != nil {
 		pos := d.Pos()
 		if m := unknownFieldRE.FindStringSubmatch(err.Error()); m != nil {
-			if l := findKeyLine(&node, m[1]); l > 0 {
+			l := unknownKeyLine(&node, reflect.TypeOf(as), m[1], 0)
+			if l == 0 {
+				l = findKeyLine(&node, m[1])
+			}
+			if l > 0 {
 				pos = d.PosAt(l)
 			}
 		}
@@ -153,6 +159,110 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+var jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// unknownKeyLine returns the line of the first mapping key named key that
+// has no JSON field in the Go type the decoder fills at that place: the key
+// encoding/json rejects. Looking for the name alone could point at a valid
+// key of the same name elsewhere (a misplaced `path` under `destination`
+// while `source.path` comes first).
+func unknownKeyLine(n *yaml.Node, t reflect.Type, key string, depth int) int {
+	if n == nil || depth > 100 {
+		return 0
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) > 0 {
+			return unknownKeyLine(n.Content[0], t, key, depth+1)
+		}
+		return 0
+	case yaml.AliasNode:
+		return unknownKeyLine(n.Alias, t, key, depth+1)
+	}
+	if reflect.PointerTo(t).Implements(jsonUnmarshalerType) {
+		return 0 // decoded by its own UnmarshalJSON (json.RawMessage, metav1.Time)
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return 0
+		}
+		fields := map[string]reflect.Type{}
+		jsonFields(t, fields)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			ft, ok := fields[k.Value]
+			if !ok {
+				for name, typ := range fields {
+					if strings.EqualFold(name, k.Value) {
+						ft, ok = typ, true
+						break
+					}
+				}
+			}
+			if !ok {
+				if k.Value == key {
+					return k.Line
+				}
+				continue
+			}
+			if l := unknownKeyLine(v, ft, key, depth+1); l > 0 {
+				return l
+			}
+		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode {
+			for i := 1; i < len(n.Content); i += 2 {
+				if l := unknownKeyLine(n.Content[i], t.Elem(), key, depth+1); l > 0 {
+					return l
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind == yaml.SequenceNode {
+			for _, c := range n.Content {
+				if l := unknownKeyLine(c, t.Elem(), key, depth+1); l > 0 {
+					return l
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// jsonFields adds the JSON field names of struct type t, with embedded
+// structs without a name promoted as encoding/json does.
+func jsonFields(t reflect.Type, out map[string]reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+			jsonFields(ft, out)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if _, dup := out[name]; !dup {
+			out[name] = f.Type
+		}
+	}
 }
 
 // findKeyLine returns the line of the first mapping key named key.

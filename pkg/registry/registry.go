@@ -46,31 +46,92 @@ func (c *Cluster) Pos() string { return fmt.Sprintf("%s:%d", c.File, c.Line) }
 // secret is the subset of a v1 Secret that hubctl reads. Unknown top-level
 // fields are rejected; metadata accepts every ObjectMeta field.
 type secret struct {
-	APIVersion string            `yaml:"apiVersion"`
-	Kind       string            `yaml:"kind"`
-	Metadata   secretMeta        `yaml:"metadata"`
-	Type       string            `yaml:"type"`
-	Data       map[string]string `yaml:"data"`
-	StringData map[string]string `yaml:"stringData"`
-	Immutable  *bool             `yaml:"immutable"`
+	APIVersion string     `yaml:"apiVersion"`
+	Kind       string     `yaml:"kind"`
+	Metadata   secretMeta `yaml:"metadata"`
+	Type       string     `yaml:"type"`
+	Data       stringMap  `yaml:"data"`
+	StringData stringMap  `yaml:"stringData"`
+	Immutable  *bool      `yaml:"immutable"`
 }
 
 type secretMeta struct {
-	Name                       string            `yaml:"name"`
-	Namespace                  string            `yaml:"namespace"`
-	Labels                     map[string]string `yaml:"labels"`
-	Annotations                map[string]string `yaml:"annotations"`
-	GenerateName               any               `yaml:"generateName"`
-	UID                        any               `yaml:"uid"`
-	ResourceVersion            any               `yaml:"resourceVersion"`
-	Generation                 any               `yaml:"generation"`
-	CreationTimestamp          any               `yaml:"creationTimestamp"`
-	DeletionTimestamp          any               `yaml:"deletionTimestamp"`
-	DeletionGracePeriodSeconds any               `yaml:"deletionGracePeriodSeconds"`
-	OwnerReferences            any               `yaml:"ownerReferences"`
-	Finalizers                 any               `yaml:"finalizers"`
-	ManagedFields              any               `yaml:"managedFields"`
-	SelfLink                   any               `yaml:"selfLink"`
+	Name                       string    `yaml:"name"`
+	Namespace                  string    `yaml:"namespace"`
+	Labels                     stringMap `yaml:"labels"`
+	Annotations                stringMap `yaml:"annotations"`
+	GenerateName               any       `yaml:"generateName"`
+	UID                        any       `yaml:"uid"`
+	ResourceVersion            any       `yaml:"resourceVersion"`
+	Generation                 any       `yaml:"generation"`
+	CreationTimestamp          any       `yaml:"creationTimestamp"`
+	DeletionTimestamp          any       `yaml:"deletionTimestamp"`
+	DeletionGracePeriodSeconds any       `yaml:"deletionGracePeriodSeconds"`
+	OwnerReferences            any       `yaml:"ownerReferences"`
+	Finalizers                 any       `yaml:"finalizers"`
+	ManagedFields              any       `yaml:"managedFields"`
+	SelfLink                   any       `yaml:"selfLink"`
+}
+
+// stringMap is a map[string]string whose values must be YAML strings.
+// Kubernetes decodes labels, annotations, data and stringData as string
+// maps from JSON, so an unquoted `true`, `3` or `1.5` makes `kubectl apply`
+// fail ("cannot unmarshal bool into Go struct field ... of type string");
+// go-yaml alone would silently turn it into the string "true".
+type stringMap map[string]string
+
+func (m *stringMap) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		var errs []string
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Kind != yaml.ScalarNode {
+				continue // left to the decoder's own type error
+			}
+			switch tag := v.ShortTag(); tag {
+			case "!!bool", "!!int", "!!float":
+				errs = append(errs, fmt.Sprintf("line %d: value of %q is a YAML %s (%s), not a string: quote it", v.Line, k.Value, tag[2:], v.Value))
+			}
+		}
+		if len(errs) > 0 {
+			return &yaml.TypeError{Errors: errs}
+		}
+		if plain, ok := plainStrings(n); ok {
+			*m = plain
+			return nil
+		}
+	}
+	var plain map[string]string
+	if err := n.Decode(&plain); err != nil {
+		return err
+	}
+	*m = plain
+	return nil
+}
+
+// plainStrings reads a mapping of plain string keys to string (or null)
+// values, the usual shape, without the reflective decoder. Anything else
+// (aliases, merge keys, timestamps, duplicate keys...) reports false.
+func plainStrings(n *yaml.Node) (map[string]string, bool) {
+	out := make(map[string]string, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || v.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+			return nil, false
+		}
+		if _, dup := out[k.Value]; dup {
+			return nil, false
+		}
+		switch v.ShortTag() {
+		case "!!str":
+			out[k.Value] = v.Value
+		case "!!null":
+			out[k.Value] = ""
+		default:
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // ParseError is a problem with one document of a registry file.
@@ -141,7 +202,7 @@ func parseDoc(d loader.Document) (*Cluster, error) {
 		}
 		return string(b), nil
 	}
-	c := &Cluster{SecretName: name, Namespace: s.Metadata.Namespace, Labels: s.Metadata.Labels, Annotations: s.Metadata.Annotations, File: d.File, Line: d.Line}
+	c := &Cluster{SecretName: name, Namespace: s.Metadata.Namespace, Labels: map[string]string(s.Metadata.Labels), Annotations: map[string]string(s.Metadata.Annotations), File: d.File, Line: d.Line}
 	var err error
 	if c.Name, err = field("name"); err != nil {
 		return nil, &ParseError{Pos: d.Pos(), Obj: name, Err: err}

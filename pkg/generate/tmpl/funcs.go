@@ -1,7 +1,6 @@
 package tmpl
 
 import (
-	"fmt"
 	"strings"
 	"sync"
 	"text/template"
@@ -60,23 +59,24 @@ func SanitizeName(name string) string {
 var slugMu sync.Mutex
 
 // SlugifyName implements `slugify [maxLength] [smartTruncate] name`: the
-// last argument is the name; defaults are 50 and true.
+// last argument is the name; defaults are 50 and true. As upstream, each
+// argument must have the type of its position (name string, maxLength int,
+// smartTruncate bool): any other value panics with the runtime's
+// "interface conversion" error, which text/template reports as
+// `error calling slugify: interface conversion: ...`. Arguments between the
+// second and the last are ignored.
 func SlugifyName(args ...any) string {
 	if len(args) == 0 {
 		return ""
 	}
 	maxLen, smart := 50, true
-	name := fmt.Sprint(args[len(args)-1])
 	if len(args) > 1 {
-		if v, ok := args[0].(int); ok {
-			maxLen = v
-		}
+		maxLen = args[0].(int)
 	}
 	if len(args) > 2 {
-		if v, ok := args[1].(bool); ok {
-			smart = v
-		}
+		smart = args[1].(bool)
 	}
+	name := args[len(args)-1].(string)
 	slugMu.Lock()
 	defer slugMu.Unlock()
 	slug.MaxLength = maxLen
@@ -92,8 +92,11 @@ func toYAML(v any) (string, error) {
 	return strings.TrimSuffix(string(b), "\n"), nil
 }
 
+// fromYAML and fromYAMLArray start from an empty map / slice, as upstream
+// does: an empty or `null` document yields {} / [] (not nil), which matters
+// to toYaml, toJson and set.
 func fromYAML(s string) (map[string]any, error) {
-	var m map[string]any
+	m := map[string]any{}
 	if err := yaml.Unmarshal([]byte(s), &m); err != nil {
 		return nil, err
 	}
@@ -101,7 +104,7 @@ func fromYAML(s string) (map[string]any, error) {
 }
 
 func fromYAMLArray(s string) ([]any, error) {
-	var a []any
+	a := []any{}
 	if err := yaml.Unmarshal([]byte(s), &a); err != nil {
 		return nil, err
 	}

@@ -126,7 +126,9 @@ func (e *Engine) compile(src string) (*Template, error) {
 	}
 	ft, err := fasttemplate.NewTemplate(src, "{{", "}}")
 	if err != nil {
-		return nil, fmt.Errorf("failed to replace templated string: invalid template: %w", err)
+		// Upstream Replace's message; callers add their own context (the
+		// cluster generator's "failed to replace templated string: ").
+		return nil, fmt.Errorf("invalid template: %w", err)
 	}
 	t.fast = ft
 	return t, nil

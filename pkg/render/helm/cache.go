@@ -1,0 +1,595 @@
+package helm
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/Masterminds/semver/v3"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/registry"
+	"helm.sh/helm/v3/pkg/repo"
+)
+
+// ChartRef names a chart in a repository, as an Argo CD Helm source does: RepoURL is
+// spec.source.repoURL, Chart is spec.source.chart and Version is spec.source.targetRevision
+// (an exact version or a semver constraint such as "1.2.*" or ">=1.0").
+type ChartRef struct{ RepoURL, Chart, Version string }
+
+func (r ChartRef) String() string {
+	return fmt.Sprintf("chart %q version %q from %s", r.Chart, r.Version, r.RepoURL)
+}
+
+// Mirror rewrites a repository URL prefix (hubctl's --chart-mirror FROM=TO). To is an http(s)
+// Helm repository URL, an oci:// registry, or a local folder of packaged charts (*.tgz, with
+// or without index.yaml).
+type Mirror struct{ From, To string }
+
+// ParseMirror parses "FROM=TO" (split at the first '=').
+func ParseMirror(s string) (Mirror, error) {
+	from, to, ok := strings.Cut(s, "=")
+	from, to = strings.TrimSpace(from), strings.TrimSpace(to)
+	if !ok || from == "" || to == "" {
+		return Mirror{}, fmt.Errorf("invalid chart mirror %q: want FROM=TO, e.g. https://charts.example.com=./charts", s)
+	}
+	return Mirror{From: from, To: to}, nil
+}
+
+// Cache fetches charts from Helm repositories and keeps them.
+//
+// Each chart is fetched at most once per process (concurrent callers share one fetch). With
+// Dir set, downloaded packages are stored content-addressed (Dir/blobs/sha256/<hex>.tgz,
+// the sha256 of the .tgz) with an index from (repository, chart, version) to that digest
+// (Dir/refs/<hex>.json), so a later process does not download them again. Charts read from a
+// local folder are not copied into Dir. Every write is atomic (temp file + rename).
+//
+// The zero value is usable (no disk cache). A Cache must not be copied after first use.
+type Cache struct {
+	// Dir is the on-disk cache; "" keeps charts in memory only.
+	Dir string
+	// Mirrors rewrite repository URL prefixes; the longest matching From wins.
+	Mirrors []Mirror
+	// Client is used for http(s) repositories and OCI registries; nil means http.DefaultClient.
+	Client *http.Client
+
+	mu      sync.Mutex
+	charts  map[string]*flight[*chart.Chart]
+	indexes map[string]*flight[*repo.IndexFile]
+}
+
+type flight[T any] struct {
+	done chan struct{}
+	val  T
+	err  error
+}
+
+// share runs fn once per key among concurrent callers and keeps successful results for the
+// life of the Cache; a failure is returned to the callers that waited for it and retried by
+// the next one. A caller whose context ends stops waiting.
+func share[T any](ctx context.Context, mu *sync.Mutex, m *map[string]*flight[T], key string, fn func() (T, error)) (T, error) {
+	for {
+		mu.Lock()
+		if *m == nil {
+			*m = map[string]*flight[T]{}
+		}
+		f, ok := (*m)[key]
+		if !ok {
+			f = &flight[T]{done: make(chan struct{})}
+			(*m)[key] = f
+			mu.Unlock()
+			f.val, f.err = fn()
+			if f.err != nil {
+				mu.Lock()
+				delete(*m, key)
+				mu.Unlock()
+			}
+			close(f.done)
+			return f.val, f.err
+		}
+		mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			var zero T
+			return zero, ctx.Err()
+		}
+		// Another caller's cancellation is not our failure: try again ourselves.
+		if f.err != nil && (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) && ctx.Err() == nil {
+			continue
+		}
+		return f.val, f.err
+	}
+}
+
+type sourceKind int
+
+const (
+	kindHTTP sourceKind = iota
+	kindOCI
+	kindLocal
+)
+
+// source is where a repository really is, after mirrors.
+type source struct {
+	kind sourceKind
+	loc  string // http(s) base URL, oci:// URL, or absolute folder path
+}
+
+func (s source) String() string {
+	switch s.kind {
+	case kindLocal:
+		return "local folder " + s.loc
+	case kindOCI:
+		return "OCI registry " + s.loc
+	default:
+		return "Helm repository " + s.loc
+	}
+}
+
+// describe names the repository for errors: the source and, if mirrored, the original URL.
+func describe(ref ChartRef, src source) string {
+	if src.loc == strings.TrimSuffix(ref.RepoURL, "/") {
+		return src.String()
+	}
+	return fmt.Sprintf("%s (mirror of %s)", src, ref.RepoURL)
+}
+
+// resolve applies the longest matching mirror and classifies the result.
+func (c *Cache) resolve(repoURL string) (source, error) {
+	u := strings.TrimSuffix(strings.TrimSpace(repoURL), "/")
+	if u == "" {
+		return source{}, errors.New("empty repository URL")
+	}
+	best := -1
+	for i, m := range c.Mirrors {
+		from := strings.TrimSuffix(m.From, "/")
+		if from == "" || (u != from && !strings.HasPrefix(u, from+"/")) {
+			continue
+		}
+		if best < 0 || len(from) > len(strings.TrimSuffix(c.Mirrors[best].From, "/")) {
+			best = i
+		}
+	}
+	var target string
+	rest := ""
+	if best >= 0 {
+		m := c.Mirrors[best]
+		rest = strings.TrimPrefix(u, strings.TrimSuffix(m.From, "/"))
+		target = strings.TrimSuffix(m.To, "/")
+	} else {
+		target = u
+	}
+	switch {
+	case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"):
+		return source{kind: kindHTTP, loc: target + rest}, nil
+	case registry.IsOCI(target):
+		return source{kind: kindOCI, loc: target + rest}, nil
+	case strings.HasPrefix(target, "file://"):
+		target = strings.TrimPrefix(target, "file://")
+	case strings.Contains(target, "://"):
+		return source{}, fmt.Errorf("repository %s: unsupported scheme (want http(s)://, oci:// or a local folder)", target+rest)
+	}
+	dir, err := filepath.Abs(filepath.Join(target, filepath.FromSlash(rest)))
+	if err != nil {
+		return source{}, err
+	}
+	return source{kind: kindLocal, loc: dir}, nil
+}
+
+func (c *Cache) httpClient() *http.Client {
+	if c.Client != nil {
+		return c.Client
+	}
+	return http.DefaultClient
+}
+
+// Load returns the chart, fetched at most once per process.
+//
+// Http(s) repositories are read like `helm pull --repo`: index.yaml (relative and absolute
+// chart URLs), the version picked from it, then the .tgz. Like Argo CD
+// (reposerver/repository/repository.go newHelmClientResolveRevision with
+// util/versions.MaxVersion), a Version that is not a semver version is a semver constraint
+// and resolves to the highest matching version. OCI registries go through helm's registry
+// client. The returned chart is shared: do not modify it (Template works on a copy).
+func (c *Cache) Load(ctx context.Context, ref ChartRef) (*chart.Chart, error) {
+	if ref.Chart == "" {
+		return nil, fmt.Errorf("load %s: no chart name", ref)
+	}
+	src, err := c.resolve(ref.RepoURL)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", ref, err)
+	}
+	key := fmt.Sprintf("%d\x00%s\x00%s\x00%s", src.kind, src.loc, ref.Chart, ref.Version)
+	return share(ctx, &c.mu, &c.charts, key, func() (*chart.Chart, error) {
+		data, err := c.fetch(ctx, ref, src)
+		if err != nil {
+			return nil, err
+		}
+		ch, err := loader.LoadArchive(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("load %s: invalid chart package: %w", ref, err)
+		}
+		return ch, nil
+	})
+}
+
+// fetch returns the .tgz of ref from src, through the disk cache for remote sources.
+func (c *Cache) fetch(ctx context.Context, ref ChartRef, src source) ([]byte, error) {
+	where := describe(ref, src)
+	remote := src.kind != kindLocal
+	// An exact version already in the disk index needs no network at all. Constraints are
+	// always resolved against the current index.yaml / tags, as Argo CD does.
+	if remote && isVersion(ref.Version) {
+		if data, ok := c.readCached(src, ref.Chart, ref.Version); ok {
+			return data, nil
+		}
+	}
+	switch src.kind {
+	case kindOCI:
+		return c.fetchOCI(ctx, ref, src, where)
+	default:
+		idx, err := c.index(ctx, src, where)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", ref, err)
+		}
+		cv, err := pickVersion(idx, ref.Chart, ref.Version, where)
+		if err != nil {
+			return nil, err
+		}
+		if len(cv.URLs) == 0 {
+			return nil, fmt.Errorf("load %s: %s lists %s-%s without a download URL", ref, where, cv.Name, cv.Version)
+		}
+		if remote {
+			if data, ok := c.readCached(src, ref.Chart, cv.Version); ok {
+				c.writeRef(src, ref.Chart, ref.Version, sha256Hex(data))
+				return data, nil
+			}
+		}
+		var data []byte
+		if src.kind == kindLocal {
+			data, err = readLocalChart(src.loc, cv.URLs[0])
+		} else {
+			var u string
+			if u, err = repo.ResolveReferenceURL(src.loc, cv.URLs[0]); err == nil {
+				data, err = c.get(ctx, u)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load %s: download %s-%s from %s: %w", ref, cv.Name, cv.Version, where, err)
+		}
+		if remote {
+			c.store(src, ref.Chart, data, cv.Version, ref.Version)
+		}
+		return data, nil
+	}
+}
+
+// index returns the repository's index.yaml, read once per process. A local folder without
+// index.yaml is indexed like `helm repo index` (repo.IndexDirectory).
+func (c *Cache) index(ctx context.Context, src source, where string) (*repo.IndexFile, error) {
+	key := fmt.Sprintf("%d\x00%s", src.kind, src.loc)
+	return share(ctx, &c.mu, &c.indexes, key, func() (*repo.IndexFile, error) {
+		if src.kind == kindLocal {
+			st, err := os.Stat(src.loc)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+			if !st.IsDir() {
+				return nil, fmt.Errorf("%s: not a directory", where)
+			}
+			p := filepath.Join(src.loc, "index.yaml")
+			if _, err := os.Stat(p); err == nil {
+				idx, err := repo.LoadIndexFile(p)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", where, err)
+				}
+				return idx, nil
+			}
+			idx, err := repo.IndexDirectory(src.loc, "")
+			if err != nil {
+				return nil, fmt.Errorf("%s: index packaged charts: %w", where, err)
+			}
+			idx.SortEntries()
+			return idx, nil
+		}
+		// pkg/repo/chartrepo.go DownloadIndexFile: <repo URL path>/index.yaml, query kept.
+		u, err := url.Parse(src.loc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/index.yaml"
+		u.RawPath = ""
+		data, err := c.get(ctx, u.String())
+		if err != nil {
+			return nil, fmt.Errorf("%s is not a valid chart repository or cannot be reached: %w", where, err)
+		}
+		idx, err := loadIndex(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		return idx, nil
+	})
+}
+
+// loadIndex parses index.yaml with helm's own loader (validation, sorting), which reads files.
+func loadIndex(data []byte) (*repo.IndexFile, error) {
+	f, err := os.CreateTemp("", "hubctl-helm-index-*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	idx, err := repo.LoadIndexFile(f.Name())
+	if err != nil {
+		return nil, fmt.Errorf("invalid index.yaml: %w", errors.Unwrap(err))
+	}
+	return idx, nil
+}
+
+// isVersion is Argo CD's util/versions.IsVersion: a (possibly partial or v-prefixed) semver
+// version, as opposed to a constraint.
+func isVersion(s string) bool {
+	_, err := semver.NewVersion(s)
+	return err == nil
+}
+
+// pickVersion finds the chart version. An exact version is looked up like `helm pull
+// --version` (repo.IndexFile.Get: exact string first, then the newest version it matches);
+// anything else is a semver constraint resolved like Argo CD's util/versions.MaxVersion.
+func pickVersion(idx *repo.IndexFile, name, version, where string) (*repo.ChartVersion, error) {
+	vs, ok := idx.Entries[name]
+	if !ok || len(vs) == 0 {
+		return nil, fmt.Errorf("chart %q not found in %s", name, where)
+	}
+	available := func() string {
+		var out []string
+		for _, v := range vs {
+			out = append(out, v.Version)
+		}
+		return strings.Join(out, ", ")
+	}
+	if isVersion(version) {
+		cv, err := idx.Get(name, version)
+		if err != nil {
+			return nil, fmt.Errorf("chart %q version %q not found in %s (available: %s)", name, version, where, available())
+		}
+		return cv, nil
+	}
+	constraint, err := semver.NewConstraint(version)
+	if err != nil {
+		return nil, fmt.Errorf("chart %q: invalid revision %q (neither a version nor a semver constraint): %w", name, version, err)
+	}
+	var best *repo.ChartVersion
+	var bestV *semver.Version
+	for _, cv := range vs {
+		v, err := semver.NewVersion(cv.Version)
+		if err != nil {
+			continue
+		}
+		if constraint.Check(v) && (bestV == nil || v.GreaterThan(bestV)) {
+			best, bestV = cv, v
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("chart %q: no version matching constraint %q in %s (available: %s)", name, version, where, available())
+	}
+	return best, nil
+}
+
+// fetchOCI pulls oci://<registry>/<path>/<chart>:<version> with helm's registry client. A
+// constraint is resolved against the registry's tags like Argo CD does; a digest
+// ("sha256:...") is pulled by digest.
+func (c *Cache) fetchOCI(ctx context.Context, ref ChartRef, src source, where string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	client, err := registry.NewClient(registry.ClientOptHTTPClient(c.httpClient()))
+	if err != nil {
+		return nil, fmt.Errorf("load %s: OCI registry client: %w", ref, err)
+	}
+	base := strings.TrimPrefix(src.loc, "oci://") + "/" + ref.Chart
+	version := ref.Version
+	var pullRef string
+	switch {
+	case strings.HasPrefix(version, "sha256:"):
+		pullRef = base + "@" + version
+	case isVersion(version):
+		pullRef = base + ":" + strings.ReplaceAll(version, "+", "_")
+	default:
+		constraint, err := semver.NewConstraint(version)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: invalid revision %q: %w", ref, version, err)
+		}
+		tags, err := client.Tags(base)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: list tags of %s in %s: %w", ref, ref.Chart, where, err)
+		}
+		var best *semver.Version
+		for _, t := range tags {
+			v, err := semver.NewVersion(t)
+			if err == nil && constraint.Check(v) && (best == nil || v.GreaterThan(best)) {
+				best = v
+			}
+		}
+		if best == nil {
+			return nil, fmt.Errorf("load %s: no tag of %s matching %q in %s", ref, ref.Chart, version, where)
+		}
+		version = best.Original()
+		if data, ok := c.readCached(src, ref.Chart, version); ok {
+			return data, nil
+		}
+		pullRef = base + ":" + strings.ReplaceAll(version, "+", "_")
+	}
+	res, err := client.Pull(pullRef, registry.PullOptWithChart(true))
+	if err != nil {
+		return nil, fmt.Errorf("load %s: pull oci://%s from %s: %w", ref, pullRef, where, err)
+	}
+	if res.Chart == nil || len(res.Chart.Data) == 0 {
+		return nil, fmt.Errorf("load %s: oci://%s has no chart layer", ref, pullRef)
+	}
+	c.store(src, ref.Chart, res.Chart.Data, version, ref.Version)
+	return res.Chart.Data, nil
+}
+
+// get downloads u, failing on any non-2xx status.
+func (c *Cache) get(ctx context.Context, u string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	return data, nil
+}
+
+// readLocalChart reads an index entry's package from a local folder: a relative URL is a path
+// under the folder; an absolute URL is looked up by its file name in the folder.
+func readLocalChart(dir, ref string) ([]byte, error) {
+	p := ref
+	if u, err := url.Parse(ref); err == nil && u.IsAbs() {
+		p = filepath.Base(u.Path)
+	} else if u != nil {
+		p = u.Path
+	}
+	full := filepath.Join(dir, filepath.FromSlash(p))
+	if rel, err := filepath.Rel(dir, full); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, fmt.Errorf("chart URL %q points outside %s", ref, dir)
+	}
+	return os.ReadFile(full)
+}
+
+// ---- disk cache ----
+
+type refEntry struct {
+	Repository string `json:"repository"`
+	Chart      string `json:"chart"`
+	Version    string `json:"version"`
+	Digest     string `json:"digest"` // "sha256:<hex>" of the .tgz
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func (c *Cache) blobPath(hexDigest string) string {
+	return filepath.Join(c.Dir, "blobs", "sha256", hexDigest+".tgz")
+}
+
+func (c *Cache) refPath(src source, chartName, version string) string {
+	return filepath.Join(c.Dir, "refs", sha256Hex([]byte(src.loc+"\n"+chartName+"\n"+version))+".json")
+}
+
+// readCached returns the package recorded for (repository, chart, version), checking that
+// the blob still has its digest.
+func (c *Cache) readCached(src source, chartName, version string) ([]byte, bool) {
+	if c.Dir == "" || version == "" {
+		return nil, false
+	}
+	b, err := os.ReadFile(c.refPath(src, chartName, version))
+	if err != nil {
+		return nil, false
+	}
+	var e refEntry
+	if json.Unmarshal(b, &e) != nil || e.Repository != src.loc || e.Chart != chartName || e.Version != version {
+		return nil, false
+	}
+	hexDigest, ok := strings.CutPrefix(e.Digest, "sha256:")
+	if !ok {
+		return nil, false
+	}
+	data, err := os.ReadFile(c.blobPath(hexDigest))
+	if err != nil || sha256Hex(data) != hexDigest {
+		return nil, false
+	}
+	return data, true
+}
+
+// store writes the blob and the refs for every given version string. Failures only cost a
+// later download, so they are not reported.
+func (c *Cache) store(src source, chartName string, data []byte, versions ...string) {
+	if c.Dir == "" {
+		return
+	}
+	d := sha256Hex(data)
+	if _, err := os.Stat(c.blobPath(d)); err != nil {
+		if writeAtomic(c.blobPath(d), data) != nil {
+			return
+		}
+	}
+	seen := map[string]bool{}
+	for _, v := range versions {
+		// Only versions, never constraints: those are re-resolved every time.
+		if v == "" || seen[v] || (!isVersion(v) && !strings.HasPrefix(v, "sha256:")) {
+			continue
+		}
+		seen[v] = true
+		c.writeRef(src, chartName, v, d)
+	}
+}
+
+func (c *Cache) writeRef(src source, chartName, version, hexDigest string) {
+	if c.Dir == "" || (!isVersion(version) && !strings.HasPrefix(version, "sha256:")) {
+		return
+	}
+	b, err := json.MarshalIndent(refEntry{Repository: src.loc, Chart: chartName, Version: version, Digest: "sha256:" + hexDigest}, "", "  ")
+	if err != nil {
+		return
+	}
+	_ = writeAtomic(c.refPath(src, chartName, version), append(b, '\n'))
+}
+
+// writeAtomic writes data to a temp file in the target directory and renames it into place.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
