@@ -248,8 +248,8 @@ func TestGenerateInvalidApplications(t *testing.T) {
 	}
 	golden(t, "generate-invalid-apps.table", out)
 	yamlOut, _, _ := run(t, "generate", "--repo", repoRoot, "--appset", "testdata/bad/invalid-apps.yaml")
-	if n := strings.Count(yamlOut, "kind: Application\n"); n != 3 {
-		t.Errorf("%d Applications printed, want the 3 valid ones (one per develop cluster)", n)
+	if n := strings.Count(yamlOut, "kind: Application\n"); n != 4 {
+		t.Errorf("%d Applications printed, want the 4 valid ones (one per develop cluster)", n)
 	}
 	if strings.Contains(yamlOut, "probe-dup") || strings.Contains(yamlOut, "probe-lost") {
 		t.Error("an invalid Application was printed")

@@ -54,6 +54,9 @@ func globFS(fsys fs.FS, pattern string) ([]string, error) {
 		seg := segs[0]
 		switch {
 		case seg == "**":
+			if fi, err := fs.Stat(fsys, dir); err != nil || !fi.IsDir() {
+				return nil // '**' matches directories only
+			}
 			entries, err := readDir(fsys, dir)
 			if err != nil {
 				return err
@@ -123,20 +126,66 @@ func globFS(fsys fs.FS, pattern string) ([]string, error) {
 			return nil
 		}
 	}
-	if err := walk(".", segs); err != nil {
+	// doublestar globs each alternative of a {a,b} group separately and
+	// merges what they match in lexical order: the paths matched up to the
+	// last element holding a group are sorted, what lies below each of them
+	// keeps the walk order.
+	k := -1
+	for i, s := range segs {
+		if hasAlternatives(s) {
+			k = i
+		}
+	}
+	if k < 0 {
+		if err := walk(".", segs); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	if err := walk(".", segs[:k+1]); err != nil {
 		return nil, err
+	}
+	prefixes := out
+	slices.Sort(prefixes)
+	prefixes = slices.Compact(prefixes)
+	out = nil
+	for _, p := range prefixes {
+		if err := walk(p, segs[k+1:]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
 
+// hasAlternatives reports whether pattern has an unescaped '{' outside a
+// character class.
+func hasAlternatives(p string) bool {
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == '\\':
+			i++
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			inClass = true
+		case c == '{':
+			return true
+		}
+	}
+	return false
+}
+
+// readDir lists dir in lexical order; nothing when dir is not a directory.
 func readDir(fsys fs.FS, dir string) ([]fs.DirEntry, error) {
+	if fi, err := fs.Stat(fsys, dir); err != nil || !fi.IsDir() {
+		return nil, nil
+	}
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
-		var pe *fs.PathError
-		if errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "not a directory") {
 			return nil, nil
 		}
 		return nil, err

@@ -123,8 +123,9 @@ const (
 
 // source is where a repository really is, after mirrors.
 type source struct {
-	kind sourceKind
-	loc  string // http(s) base URL, oci:// URL, or absolute folder path
+	kind     sourceKind
+	loc      string // http(s) base URL, oci:// URL, or absolute folder path
+	mirrored bool   // a Mirror rewrote the repository URL
 }
 
 func (s source) String() string {
@@ -140,7 +141,7 @@ func (s source) String() string {
 
 // describe names the repository for errors: the source and, if mirrored, the original URL.
 func describe(ref ChartRef, src source) string {
-	if src.loc == strings.TrimSuffix(ref.RepoURL, "/") {
+	if !src.mirrored {
 		return src.String()
 	}
 	return fmt.Sprintf("%s (mirror of %s)", src, ref.RepoURL)
@@ -171,11 +172,12 @@ func (c *Cache) resolve(repoURL string) (source, error) {
 	} else {
 		target = u
 	}
+	mirrored := best >= 0
 	switch {
 	case strings.HasPrefix(target, "http://"), strings.HasPrefix(target, "https://"):
-		return source{kind: kindHTTP, loc: target + rest}, nil
+		return source{kind: kindHTTP, loc: target + rest, mirrored: mirrored}, nil
 	case registry.IsOCI(target):
-		return source{kind: kindOCI, loc: target + rest}, nil
+		return source{kind: kindOCI, loc: target + rest, mirrored: mirrored}, nil
 	case strings.HasPrefix(target, "file://"):
 		target = strings.TrimPrefix(target, "file://")
 	case strings.Contains(target, "://"):
@@ -185,7 +187,7 @@ func (c *Cache) resolve(repoURL string) (source, error) {
 	if err != nil {
 		return source{}, err
 	}
-	return source{kind: kindLocal, loc: dir}, nil
+	return source{kind: kindLocal, loc: dir, mirrored: mirrored}, nil
 }
 
 func (c *Cache) httpClient() *http.Client {
@@ -284,6 +286,9 @@ func (c *Cache) index(ctx context.Context, src source, where string) (*repo.Inde
 		if src.kind == kindLocal {
 			st, err := os.Stat(src.loc)
 			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					return nil, fmt.Errorf("%s: %w (a repository URL without a scheme is a local folder; write OCI registries as oci://)", where, err)
+				}
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
 			if !st.IsDir() {

@@ -1,0 +1,103 @@
+package bootstrap
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+)
+
+// RootAppPath is where the root Application lives in the repository; errors about it name it.
+const RootAppPath = "bootstrap/root-app.yaml"
+
+// RootApplication parses the root Application (the contents of bootstrap/root-app.yaml) and
+// points it at the hub's view of this repository:
+//   - spec.source.repoURL becomes repoURL ("" keeps the file's value);
+//   - spec.source.targetRevision becomes revision ("" keeps the file's value);
+//   - metadata.namespace becomes namespace ("" keeps the file's value).
+//
+// Everything else (name, project, path, destination, sync policy, ...) is kept as written.
+// The input must hold exactly one argoproj.io Application with a single spec.source. Errors
+// name bootstrap/root-app.yaml.
+func RootApplication(rootApp []byte, repoURL, revision, namespace string) (*unstructured.Unstructured, error) {
+	docs, err := decodeYAMLDocuments(rootApp)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", RootAppPath, err)
+	}
+	if len(docs) != 1 {
+		return nil, fmt.Errorf("%s: want exactly one YAML document (the root Application), found %d", RootAppPath, len(docs))
+	}
+	app := docs[0]
+	gvk := app.GroupVersionKind()
+	if gvk.Group != "argoproj.io" || gvk.Kind != "Application" {
+		return nil, fmt.Errorf("%s: want an argoproj.io Application, found apiVersion %q kind %q", RootAppPath, app.GetAPIVersion(), app.GetKind())
+	}
+	if app.GetName() == "" {
+		return nil, fmt.Errorf("%s: the Application has no metadata.name", RootAppPath)
+	}
+	source, found, err := unstructured.NestedMap(app.Object, "spec", "source")
+	if err != nil {
+		return nil, fmt.Errorf("%s: spec.source: %w", RootAppPath, err)
+	}
+	if !found {
+		if _, multi, _ := unstructured.NestedFieldNoCopy(app.Object, "spec", "sources"); multi {
+			return nil, fmt.Errorf("%s: spec.sources (multi-source) is not supported for the root Application: use a single spec.source", RootAppPath)
+		}
+		return nil, fmt.Errorf("%s: the Application has no spec.source", RootAppPath)
+	}
+	if repoURL != "" {
+		source["repoURL"] = repoURL
+	}
+	if revision != "" {
+		source["targetRevision"] = revision
+	}
+	if err := unstructured.SetNestedMap(app.Object, source, "spec", "source"); err != nil {
+		return nil, fmt.Errorf("%s: spec.source: %w", RootAppPath, err)
+	}
+	if namespace != "" {
+		app.SetNamespace(namespace)
+	}
+	return app, nil
+}
+
+// decodeYAMLDocuments splits a multi-document YAML (or JSON) stream into objects. Empty
+// documents (only comments or whitespace) are skipped; a document that is not a mapping with
+// apiVersion and kind is an error naming the document's position.
+func decodeYAMLDocuments(data []byte) ([]*unstructured.Unstructured, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var out []*unstructured.Unstructured
+	for n := 1; ; n++ {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", n, err)
+		}
+		js, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", n, err)
+		}
+		if t := bytes.TrimSpace(js); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+			continue
+		}
+		var obj map[string]any
+		if err := utiljson.Unmarshal(js, &obj); err != nil { // int64 numbers, as unstructured wants
+			return nil, fmt.Errorf("document %d: not a YAML mapping: %w", n, err)
+		}
+		if len(obj) == 0 {
+			continue
+		}
+		u := &unstructured.Unstructured{Object: obj}
+		if u.GetAPIVersion() == "" || u.GetKind() == "" {
+			return nil, fmt.Errorf("document %d: not a Kubernetes object (apiVersion and kind are required)", n)
+		}
+		out = append(out, u)
+	}
+}
