@@ -1,16 +1,11 @@
 package bootstrap
 
 import (
-	"bufio"
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utiljson "k8s.io/apimachinery/pkg/util/json"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
+
+	"github.com/gitops-hub/gitops-hub/pkg/kube"
 )
 
 // RootAppPath is where the root Application lives in the repository; errors about it name it.
@@ -26,7 +21,7 @@ const RootAppPath = "bootstrap/root-app.yaml"
 // The input must hold exactly one argoproj.io Application with a single spec.source. Errors
 // name bootstrap/root-app.yaml.
 func RootApplication(rootApp []byte, repoURL, revision, namespace string) (*unstructured.Unstructured, error) {
-	docs, err := decodeYAMLDocuments(rootApp)
+	docs, err := kube.DecodeYAML(rootApp)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", RootAppPath, err)
 	}
@@ -64,40 +59,4 @@ func RootApplication(rootApp []byte, repoURL, revision, namespace string) (*unst
 		app.SetNamespace(namespace)
 	}
 	return app, nil
-}
-
-// decodeYAMLDocuments splits a multi-document YAML (or JSON) stream into objects. Empty
-// documents (only comments or whitespace) are skipped; a document that is not a mapping with
-// apiVersion and kind is an error naming the document's position.
-func decodeYAMLDocuments(data []byte) ([]*unstructured.Unstructured, error) {
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	var out []*unstructured.Unstructured
-	for n := 1; ; n++ {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", n, err)
-		}
-		js, err := yaml.YAMLToJSON(doc)
-		if err != nil {
-			return nil, fmt.Errorf("document %d: %w", n, err)
-		}
-		if t := bytes.TrimSpace(js); len(t) == 0 || bytes.Equal(t, []byte("null")) {
-			continue
-		}
-		var obj map[string]any
-		if err := utiljson.Unmarshal(js, &obj); err != nil { // int64 numbers, as unstructured wants
-			return nil, fmt.Errorf("document %d: not a YAML mapping: %w", n, err)
-		}
-		if len(obj) == 0 {
-			continue
-		}
-		u := &unstructured.Unstructured{Object: obj}
-		if u.GetAPIVersion() == "" || u.GetKind() == "" {
-			return nil, fmt.Errorf("document %d: not a Kubernetes object (apiVersion and kind are required)", n)
-		}
-		out = append(out, u)
-	}
 }

@@ -116,7 +116,7 @@ func TestRootApplicationErrors(t *testing.T) {
 		"no source":     "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: x}\nspec: {}\n",
 		"multi source":  "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: x}\nspec: {sources: [{repoURL: x}]}\n",
 		"source scalar": "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: x}\nspec: {source: x}\n",
-		"two documents": "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: x}\nspec: {source: {repoURL: x}}\n---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: y}\nspec: {source: {repoURL: y}}\n",
+		"two documents": "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: one}\nspec: {source: {repoURL: a}}\n---\napiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: two}\nspec: {source: {repoURL: b}}\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			app, err := RootApplication([]byte(in), "file:///repo", "", "argocd")
@@ -125,6 +125,9 @@ func TestRootApplicationErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), "bootstrap/root-app.yaml") {
 				t.Errorf("error does not name bootstrap/root-app.yaml: %v", err)
+			}
+			if testing.Verbose() {
+				t.Log(err)
 			}
 		})
 	}

@@ -11,19 +11,29 @@ import (
 
 // Glob expansion of value files. Argo CD expands a valueFiles entry that
 // contains '*', '?' or '[' (reposerver/repository isGlobPath) with
-// doublestar.FilepathGlob; docs/user-guide/helm.md "Glob Patterns in Value
-// Files" describes the syntax and the order. This is an implementation of
-// that behaviour over an fs.FS:
+// doublestar.FilepathGlob (github.com/bmatcuk/doublestar/v4);
+// docs/user-guide/helm.md "Glob Patterns in Value Files" describes the
+// syntax and the order. This is an implementation of that behaviour over an
+// fs.FS, checked against doublestar v4.10.0 (the version Argo CD v3.6.1
+// uses) on random patterns:
 //
 //   - '*' any run of characters other than '/', '?' one character, '[...]' a
-//     class ('!' or '^' negates, 'a-z' ranges), '{a,b}' alternatives, '\'
+//     class ('!' or '^' negates, 'a-z' ranges), '{a,b}' alternatives, ''
 //     escapes the next character, and a path element that is exactly '**'
-//     matches zero or more directories;
+//     matches zero or more directories; an unclosed '[' or '{', an empty
+//     class or a '}' that closes nothing is a syntax error; '*' and '?'
+//     match a leading dot;
 //   - a directory's entries are visited in lexical order; for '**' the
 //     directory's own matches come before those of its subdirectories
 //     (envs/a.yaml, envs/z.yaml, envs/nested/c.yaml);
-//   - matches are files or directories (a directory passed to Helm then fails
-//     to read, as in Argo CD); '*' and '?' match a leading dot.
+//   - with '{a,b}' groups, the paths matched up to the last element holding
+//     a group are sorted lexically (doublestar globs each alternative and
+//     merges the results);
+//   - matches are files or directories (a directory then fails as a value
+//     file, as Helm fails to read it in Argo CD).
+//
+// Not covered: a '{...}' group or a '[...]' class that spans a '/' (an
+// error here).
 
 // isGlob reports whether a value file path is expanded as a glob.
 func isGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
@@ -35,7 +45,7 @@ var errBadPattern = errors.New("syntax error in pattern")
 func globFS(fsys fs.FS, pattern string) ([]string, error) {
 	segs := strings.Split(pattern, "/")
 	for _, s := range segs {
-		if s != "**" && hasMeta(s) {
+		if s != "**" {
 			if _, err := expandBraces(s); err != nil {
 				return nil, err
 			}
@@ -157,9 +167,12 @@ func globFS(fsys fs.FS, pattern string) ([]string, error) {
 	return out, nil
 }
 
-// hasAlternatives reports whether pattern has an unescaped '{' outside a
+// hasAlternatives reports whether pattern has a {a,b} group.
+func hasAlternatives(p string) bool { return hasUnescaped(p, '{') }
+
+// hasUnescaped reports whether p has the byte b unescaped and outside a
 // character class.
-func hasAlternatives(p string) bool {
+func hasUnescaped(p string, b byte) bool {
 	inClass := false
 	for i := 0; i < len(p); i++ {
 		switch c := p[i]; {
@@ -171,7 +184,7 @@ func hasAlternatives(p string) bool {
 			}
 		case c == '[':
 			inClass = true
-		case c == '{':
+		case c == b:
 			return true
 		}
 	}
@@ -241,7 +254,10 @@ func expandBraces(p string) ([]string, error) {
 		}
 	}
 	if start < 0 {
-		return []string{p}, nil // a lone '}' is literal
+		if hasUnescaped(p, '}') {
+			return nil, errBadPattern // a '}' that closes nothing
+		}
+		return []string{p}, nil
 	}
 	depth := 0
 	var alts []string

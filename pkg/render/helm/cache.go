@@ -147,7 +147,9 @@ func describe(ref ChartRef, src source) string {
 	return fmt.Sprintf("%s (mirror of %s)", src, ref.RepoURL)
 }
 
-// resolve applies the longest matching mirror and classifies the result.
+// resolve applies the longest matching mirror (the last one given among
+// equally long matches, so that a flag overrides the config file) and
+// classifies the result.
 func (c *Cache) resolve(repoURL string) (source, error) {
 	u := strings.TrimSuffix(strings.TrimSpace(repoURL), "/")
 	if u == "" {
@@ -159,7 +161,7 @@ func (c *Cache) resolve(repoURL string) (source, error) {
 		if from == "" || (u != from && !strings.HasPrefix(u, from+"/")) {
 			continue
 		}
-		if best < 0 || len(from) > len(strings.TrimSuffix(c.Mirrors[best].From, "/")) {
+		if best < 0 || len(from) >= len(strings.TrimSuffix(c.Mirrors[best].From, "/")) {
 			best = i
 		}
 	}

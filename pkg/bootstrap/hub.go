@@ -1,0 +1,522 @@
+// Package bootstrap installs Argo CD into a hub cluster and hands the hub over to Git: the
+// Argo CD CRDs, the argo-cd Helm chart (installed for real with the Helm SDK, so the hub gets
+// the chart's RBAC, ConfigMaps and Secrets) and the root Application (bootstrap/root-app.yaml)
+// pointed at the URL the hub reads this repository at.
+//
+// Hub is used by `hubctl up` (a local fleet: the Argo CD controllers run as local processes
+// against the hub, the chart's pods are simulated or absent) and by `hubctl bootstrap` for real
+// hubs. It never waits for pods.
+package bootstrap
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/release"
+	"helm.sh/helm/v3/pkg/storage/driver"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/gitops-hub/gitops-hub/pkg/kube"
+)
+
+// FieldManager is the server-side apply field manager of everything Hub applies.
+const FieldManager = "hubctl-bootstrap"
+
+// Defaults of Options.
+const (
+	DefaultNamespace   = "argocd"
+	DefaultReleaseName = "argocd"
+	// DefaultCRDTimeout bounds the wait for the CRDs to become Established.
+	DefaultCRDTimeout = 60 * time.Second
+	// DefaultHelmTimeout bounds the Helm install or upgrade.
+	DefaultHelmTimeout = 5 * time.Minute
+)
+
+// Options of Hub.
+type Options struct {
+	// Namespace of Argo CD in the hub (the chart's release namespace, where the root
+	// Application is created); default "argocd".
+	Namespace string
+	// CRDDir is a folder of Argo CD CRD YAML files (*.yaml, *.yml, *.json): the module's
+	// manifests/crds, as hack/tools/build.sh copies them to <cache>/argocd-<version>/crds.
+	// kustomization.yaml and documents that are not CustomResourceDefinitions are skipped, so
+	// the module's manifests/crds itself works too.
+	// Required.
+	CRDDir string
+	// Chart is the argo-cd chart to install into the hub, loaded by the caller. Required.
+	Chart *chart.Chart
+	// Values are the caller's chart values. They are merged over Hub's defaults
+	// (configs.cm."timeout.reconciliation": 10s, configs.params."server.insecure": true) and
+	// under what Hub forces (crds.install: false: Hub applies the CRDs itself). Not modified.
+	Values map[string]any
+	// ReleaseName is the Helm release name; default "argocd".
+	ReleaseName string
+	// KubeVersion overrides the Kubernetes version the chart is rendered for (e.g. "1.35.4");
+	// default: the hub's own version, from discovery.
+	KubeVersion string
+	// RepoURL is the URL the hub's Argo CD reads this repository at: it replaces the root
+	// Application's spec.source.repoURL. "" keeps the URL in RootApp.
+	RepoURL string
+	// RootApp is the contents of bootstrap/root-app.yaml. Required.
+	RootApp []byte
+	// Revision replaces the root Application's spec.source.targetRevision; "" keeps it.
+	Revision string
+	// Progress receives one line per step ("bootstrap: <step>"); nil discards them.
+	Progress io.Writer
+
+	// CRDTimeout bounds the wait for the CRDs to be Established; default DefaultCRDTimeout.
+	CRDTimeout time.Duration
+	// HelmTimeout bounds the Helm install or upgrade; default DefaultHelmTimeout.
+	HelmTimeout time.Duration
+}
+
+func (o *Options) defaults() {
+	if o.Namespace == "" {
+		o.Namespace = DefaultNamespace
+	}
+	if o.ReleaseName == "" {
+		o.ReleaseName = DefaultReleaseName
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	if o.CRDTimeout <= 0 {
+		o.CRDTimeout = DefaultCRDTimeout
+	}
+	if o.HelmTimeout <= 0 {
+		o.HelmTimeout = DefaultHelmTimeout
+	}
+}
+
+// step is one stage of Hub.
+type step struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// Hub bootstraps Argo CD in the hub cluster, in order:
+//
+//  1. namespace: the Namespace opts.Namespace (server-side apply);
+//  2. CRDs: every CustomResourceDefinition in opts.CRDDir, with server-side apply (they are too
+//     big for the last-applied annotation of client-side apply), then waits until each is
+//     Established;
+//  3. argo-cd chart: installs opts.Chart as release opts.ReleaseName in opts.Namespace with the
+//     Helm SDK, or upgrades it in place when the release exists. Values: crds.install=false
+//     always; configs.cm."timeout.reconciliation"=10s and configs.params."server.insecure"=true
+//     unless opts.Values says otherwise; then opts.Values. Helm does not wait for pods and
+//     does not run hooks (hook Jobs never finish when pods are simulated). The argo-cd chart's
+//     only hook, redis-secret-init, is done here instead: when the chart's
+//     redisSecretInit.enabled is true, Secret argocd-redis with a random "auth" is created
+//     unless it exists;
+//  4. root Application: RootApplication(opts.RootApp, opts.RepoURL, opts.Revision,
+//     opts.Namespace), server-side applied.
+//
+// Each step prints "bootstrap: <step>" to opts.Progress and each error names its step. Hub is
+// idempotent: a second run applies the same objects and upgrades the release in place.
+func Hub(ctx context.Context, hub *kube.Cluster, opts Options) error {
+	if hub == nil {
+		return errors.New("bootstrap: no hub cluster")
+	}
+	opts.defaults()
+	// Check everything that needs no cluster before touching it.
+	if opts.CRDDir == "" {
+		return errors.New("bootstrap: no Argo CD CRD folder (Options.CRDDir)")
+	}
+	if opts.Chart == nil {
+		return errors.New("bootstrap: no argo-cd chart (Options.Chart)")
+	}
+	if opts.KubeVersion != "" {
+		if _, err := chartutil.ParseKubeVersion(opts.KubeVersion); err != nil {
+			return fmt.Errorf("bootstrap: Options.KubeVersion: %w", err)
+		}
+	}
+	crds, err := ReadCRDs(opts.CRDDir)
+	if err != nil {
+		return fmt.Errorf("bootstrap: CRDs: %w", err)
+	}
+	rootApp, err := RootApplication(opts.RootApp, opts.RepoURL, opts.Revision, opts.Namespace)
+	if err != nil {
+		return fmt.Errorf("bootstrap: root Application: %w", err)
+	}
+	values := chartValues(opts.Values)
+
+	steps := []step{
+		{fmt.Sprintf("namespace %s", opts.Namespace), func(ctx context.Context) error {
+			ns := &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "v1", "kind": "Namespace",
+				"metadata": map[string]any{"name": opts.Namespace},
+			}}
+			return hub.Apply(ctx, []*unstructured.Unstructured{ns}, FieldManager)
+		}},
+		{fmt.Sprintf("Argo CD CRDs (%s)", crdNames(crds)), func(ctx context.Context) error {
+			if err := hub.Apply(ctx, crds, FieldManager); err != nil {
+				return err
+			}
+			return waitEstablished(ctx, hub, crds, opts.CRDTimeout)
+		}},
+		{fmt.Sprintf("argo-cd chart %s into %s/%s", chartID(opts.Chart), opts.Namespace, opts.ReleaseName), func(ctx context.Context) error {
+			return installChart(ctx, hub, opts, values)
+		}},
+		{fmt.Sprintf("root Application %s/%s (repoURL %s)", rootApp.GetNamespace(), rootApp.GetName(), repoURLOf(rootApp)), func(ctx context.Context) error {
+			return hub.Apply(ctx, []*unstructured.Unstructured{rootApp}, FieldManager)
+		}},
+	}
+	for _, s := range steps {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("bootstrap: %s: %w", s.name, err)
+		}
+		fmt.Fprintf(opts.Progress, "bootstrap: %s\n", s.name)
+		if err := s.run(ctx); err != nil {
+			return fmt.Errorf("bootstrap: %s: %w", s.name, err)
+		}
+	}
+	return nil
+}
+
+// ReadCRDs reads every CustomResourceDefinition from the YAML/JSON files of dir (not
+// recursive), in file name order. kustomization.yaml and documents that are not CRDs are
+// skipped; a folder without any CRD is an error.
+func ReadCRDs(dir string) ([]*unstructured.Unstructured, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var crds []*unstructured.Unstructured
+	for _, e := range entries {
+		switch strings.ToLower(filepath.Ext(e.Name())) {
+		case ".yaml", ".yml", ".json":
+		default:
+			continue
+		}
+		if e.IsDir() || isKustomization(e.Name()) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		docs, err := kube.DecodeYAML(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		for _, d := range docs {
+			if d.GetKind() == "CustomResourceDefinition" && d.GroupVersionKind().Group == "apiextensions.k8s.io" {
+				crds = append(crds, d)
+			}
+		}
+	}
+	if len(crds) == 0 {
+		return nil, fmt.Errorf("no CustomResourceDefinition in %s (build them with hack/tools/build.sh argocd)", dir)
+	}
+	return crds, nil
+}
+
+// isKustomization: the Argo CD module's manifests/crds holds a kustomization.yaml next to the
+// CRDs (hack/tools/build.sh leaves it out of its copy).
+func isKustomization(name string) bool {
+	switch name {
+	case "kustomization.yaml", "kustomization.yml", "Kustomization":
+		return true
+	}
+	return false
+}
+
+func crdNames(crds []*unstructured.Unstructured) string {
+	names := make([]string, len(crds))
+	for i, c := range crds {
+		names[i] = c.GetName()
+	}
+	return strings.Join(names, ", ")
+}
+
+var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// waitEstablished polls until every CRD has condition Established=True (and NamesAccepted is
+// not False, which would keep it from ever being Established).
+func waitEstablished(ctx context.Context, hub *kube.Cluster, crds []*unstructured.Unstructured, timeout time.Duration) error {
+	dc := hub.Dynamic
+	pending := map[string]string{} // name -> why not yet
+	for _, c := range crds {
+		pending[c.GetName()] = "not found"
+	}
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		for name := range pending {
+			obj, err := dc.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				pending[name] = err.Error()
+				continue
+			}
+			established, why := crdEstablished(obj)
+			if established {
+				delete(pending, name)
+				continue
+			}
+			if strings.HasPrefix(why, "NamesAccepted") {
+				return false, fmt.Errorf("CRD %s: %s", name, why)
+			}
+			pending[name] = why
+		}
+		return len(pending) == 0, nil
+	})
+	if err != nil && len(pending) > 0 {
+		var why []string
+		for name, w := range pending {
+			why = append(why, fmt.Sprintf("%s: %s", name, w))
+		}
+		sort.Strings(why)
+		return fmt.Errorf("waiting for the CRDs to be Established: %w (%s)", err, strings.Join(why, "; "))
+	}
+	return err
+}
+
+func crdEstablished(crd *unstructured.Unstructured) (bool, string) {
+	conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+	why := "no Established condition yet"
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok {
+			continue
+		}
+		typ, _ := m["type"].(string)
+		status, _ := m["status"].(string)
+		msg, _ := m["message"].(string)
+		switch {
+		case typ == "Established" && status == "True":
+			return true, ""
+		case typ == "NamesAccepted" && status == "False":
+			return false, "NamesAccepted=False: " + msg
+		case typ == "Established":
+			why = fmt.Sprintf("Established=%s: %s", status, msg)
+		}
+	}
+	return false, why
+}
+
+func repoURLOf(app *unstructured.Unstructured) string {
+	u, _, _ := unstructured.NestedString(app.Object, "spec", "source", "repoURL")
+	return u
+}
+
+func chartID(c *chart.Chart) string {
+	if c.Metadata == nil {
+		return "(no Chart.yaml)"
+	}
+	return c.Metadata.Name + "-" + c.Metadata.Version
+}
+
+// chartValues returns the values Hub installs the chart with: its defaults, under the caller's
+// values, under what Hub forces. The caller's map is not modified.
+func chartValues(user map[string]any) map[string]any {
+	vals := map[string]any{
+		"configs": map[string]any{
+			"cm":     map[string]any{"timeout.reconciliation": "10s"},
+			"params": map[string]any{"server.insecure": true},
+		},
+	}
+	vals = mergeValues(vals, user)
+	return mergeValues(vals, map[string]any{
+		"crds": map[string]any{"install": false}, // Hub applies the CRDs itself (step 2)
+	})
+}
+
+// mergeValues returns a deep copy of base with over merged in: maps merge key by key,
+// anything else in over replaces base's value (Helm's rule for -f files).
+func mergeValues(base, over map[string]any) map[string]any {
+	out := make(map[string]any, len(base)+len(over))
+	for k, v := range base {
+		out[k] = copyValue(v)
+	}
+	for k, v := range over {
+		if bm, ok := out[k].(map[string]any); ok {
+			if om, ok := v.(map[string]any); ok {
+				out[k] = mergeValues(bm, om)
+				continue
+			}
+		}
+		out[k] = copyValue(v)
+	}
+	return out
+}
+
+func copyValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return mergeValues(v, nil)
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = copyValue(e)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+// installChart installs or upgrades the release against the hub, the way `helm upgrade
+// --install --no-hooks` does, without waiting for anything.
+func installChart(ctx context.Context, hub *kube.Cluster, opts Options, values map[string]any) error {
+	getter, err := newRESTGetter(hub, opts.Namespace)
+	if err != nil {
+		return err
+	}
+	cfg := new(action.Configuration)
+	if err := cfg.Init(getter, opts.Namespace, "secret", func(string, ...any) {}); err != nil {
+		return fmt.Errorf("helm: %w", err)
+	}
+	if opts.KubeVersion != "" {
+		caps, err := capabilities(getter, opts.KubeVersion)
+		if err != nil {
+			return err
+		}
+		cfg.Capabilities = caps
+	}
+
+	if err := ensureRedisSecret(ctx, cfg, opts, values); err != nil {
+		return err
+	}
+
+	hist := action.NewHistory(cfg)
+	hist.Max = 1
+	rels, err := hist.Run(opts.ReleaseName)
+	switch {
+	case errors.Is(err, driver.ErrReleaseNotFound) || (err == nil && len(rels) == 0):
+		in := action.NewInstall(cfg)
+		in.ReleaseName = opts.ReleaseName
+		in.Namespace = opts.Namespace
+		in.DisableHooks = true
+		in.Wait = false
+		in.Timeout = opts.HelmTimeout
+		if _, err := in.RunWithContext(ctx, opts.Chart, values); err != nil {
+			return fmt.Errorf("helm install: %w", err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("helm history: %w", err)
+	}
+	last := rels[len(rels)-1]
+	for _, r := range rels {
+		if r.Version > last.Version {
+			last = r
+		}
+	}
+	if last.Info != nil && last.Info.Status.IsPending() {
+		// An install or upgrade that was interrupted (Ctrl-C during hubctl up) leaves the release
+		// pending, and Helm refuses to touch it again. Mark it failed so the upgrade goes on.
+		last.SetStatus(release.StatusFailed, "interrupted: marked failed by hubctl bootstrap to upgrade again")
+		if err := cfg.Releases.Update(last); err != nil {
+			return fmt.Errorf("helm: release %s revision %d is %s and cannot be marked failed: %w", last.Name, last.Version, last.Info.Status, err)
+		}
+	}
+	up := action.NewUpgrade(cfg)
+	up.Namespace = opts.Namespace
+	up.DisableHooks = true
+	up.Wait = false
+	up.Timeout = opts.HelmTimeout
+	up.ResetValues = true // exactly the values given, as a fresh install would get
+	up.MaxHistory = 10
+	if _, err := up.RunWithContext(ctx, opts.ReleaseName, opts.Chart, values); err != nil {
+		return fmt.Errorf("helm upgrade: %w", err)
+	}
+	return nil
+}
+
+// capabilities are the hub's API versions with the Kubernetes version overridden.
+func capabilities(getter *restGetter, kubeVersion string) (*chartutil.Capabilities, error) {
+	kv, err := chartutil.ParseKubeVersion(kubeVersion)
+	if err != nil {
+		return nil, fmt.Errorf("kube version: %w", err)
+	}
+	dc, err := getter.ToDiscoveryClient()
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	dc.Invalidate()
+	apiVersions, err := action.GetVersionSet(dc)
+	if err != nil {
+		return nil, fmt.Errorf("discovery: %w", err)
+	}
+	return &chartutil.Capabilities{
+		APIVersions: apiVersions,
+		KubeVersion: *kv,
+		HelmVersion: chartutil.DefaultCapabilities.HelmVersion,
+	}, nil
+}
+
+// RedisSecretName is the Secret the argo-cd chart's redis-secret-init hook Job creates (key
+// "auth", a random password) and the chart's redis Deployment and Argo CD pods read.
+const RedisSecretName = "argocd-redis"
+
+// ensureRedisSecret does what the argo-cd chart's redis-secret-init hook does, since hooks are
+// not run: when the chart's effective redisSecretInit.enabled is true (charts without that
+// value, such as argo-cd 6.x, need nothing), create argocd-redis unless it exists.
+func ensureRedisSecret(ctx context.Context, cfg *action.Configuration, opts Options, values map[string]any) error {
+	eff, err := chartutil.CoalesceValues(opts.Chart, values)
+	if err != nil {
+		return fmt.Errorf("chart values: %w", err)
+	}
+	enabled, err := eff.PathValue("redisSecretInit.enabled")
+	if err != nil || enabled != true {
+		return nil
+	}
+	cs, err := cfg.KubernetesClientSet()
+	if err != nil {
+		return err
+	}
+	secrets := cs.CoreV1().Secrets(opts.Namespace)
+	if _, err := secrets.Get(ctx, RedisSecretName, metav1.GetOptions{}); err == nil {
+		return nil
+	} else if !apierrors.IsNotFound(err) {
+		return fmt.Errorf("secret %s: %w", RedisSecretName, err)
+	}
+	password, err := randomAlnum(16)
+	if err != nil {
+		return err
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: RedisSecretName, Namespace: opts.Namespace,
+			Labels: map[string]string{"app.kubernetes.io/part-of": "argocd", "app.kubernetes.io/component": "redis"},
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{"auth": []byte(password)},
+	}
+	if _, err := secrets.Create(ctx, secret, metav1.CreateOptions{FieldManager: FieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("secret %s: %w", RedisSecretName, err)
+	}
+	return nil
+}
+
+func randomAlnum(n int) (string, error) {
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			return "", err
+		}
+		b[i] = alphabet[k.Int64()]
+	}
+	return string(b), nil
+}

@@ -1,0 +1,296 @@
+package cmd
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// sharedCharts is the Helm repository of real upstream charts (index.yaml
+// plus packages) that tests serve over HTTP on 127.0.0.1.
+const sharedCharts = "../../../shared/charts"
+
+var upstreamRepos = []string{
+	"https://argoproj.github.io/argo-helm",
+	"https://charts.crossplane.io/stable",
+	"https://prometheus-community.github.io/helm-charts",
+	"https://backstage.github.io/charts",
+	"https://kubernetes.github.io/ingress-nginx",
+	"https://aws.github.io/eks-charts",
+}
+
+// chartServer serves shared/charts and returns the mirror flags that point
+// every upstream chart repository at it.
+func chartServer(t *testing.T) []string {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(sharedCharts, "index.yaml")); err != nil {
+		t.Skipf("shared charts not available: %v", err)
+	}
+	srv := httptest.NewServer(http.FileServer(http.Dir(sharedCharts)))
+	t.Cleanup(srv.Close)
+	var flags []string
+	for _, u := range upstreamRepos {
+		flags = append(flags, "--chart-mirror", u+"="+srv.URL)
+	}
+	// The local fleet's chart server URL is served by the same test server.
+	flags = append(flags, "--chart-mirror", "http://127.0.0.1:18879="+srv.URL)
+	return append(flags, "--cache-dir", t.TempDir())
+}
+
+func renderArgs(t *testing.T, repo string, extra ...string) []string {
+	return append(append([]string{"render", "--repo", repo}, chartServer(t)...), extra...)
+}
+
+// parseStream returns the objects of a rendered stream keyed kind/name.
+func parseStream(t *testing.T, s string) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, doc := range strings.Split(s, "\n---\n") {
+		var o map[string]any
+		if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+			t.Fatalf("invalid YAML in output: %v", err)
+		}
+		if o == nil {
+			continue
+		}
+		md, _ := o["metadata"].(map[string]any)
+		out[o["kind"].(string)+"/"+md["name"].(string)] = o
+	}
+	return out
+}
+
+func TestRenderGolden(t *testing.T) {
+	out, errOut, code := run(t, renderArgs(t, repoRoot, "--cluster", "eks-develop-clientB-services", "--app", "ingress-nginx")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, "render-clientB-ingress-nginx.yaml", out)
+}
+
+// TestRenderValuesLayering: a value set only in a cluster's values file
+// reaches that cluster's objects and no other; the staging pin renders the
+// pinned chart version.
+func TestRenderValuesLayering(t *testing.T) {
+	outA, errOut, code := run(t, renderArgs(t, repoRoot, "--cluster", "eks-develop-clientA-services", "--app", "argo-cd")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	outB, errOut, code := run(t, renderArgs(t, repoRoot, "--cluster", "eks-develop-clientB-services", "--app", "argo-cd")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	cmA := parseStream(t, outA)["ConfigMap/argocd-cm"]
+	cmB := parseStream(t, outB)["ConfigMap/argocd-cm"]
+	if cmA == nil || cmB == nil {
+		t.Fatal("argocd-cm not rendered")
+	}
+	if got := cmA["data"].(map[string]any)["installationID"]; got != "eks-develop-clientA-services" {
+		t.Errorf("clientA installationID = %v, want the value of clusters/eks-develop-clientA-services/addons/argo-cd/values.yaml", got)
+	}
+	if got := cmB["data"].(map[string]any)["installationID"]; got == "eks-develop-clientA-services" {
+		t.Errorf("clientA's cluster value leaked into clientB: %v", got)
+	}
+	if got := cmA["data"].(map[string]any)["application.instanceLabelKey"]; got != "gitops-hub.io/client-instance" {
+		t.Errorf("default layer value missing: %v", got)
+	}
+	staging, errOut, code := run(t, renderArgs(t, repoRoot, "--cluster", "local-staging-clientB-services", "--app", "argo-cd")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(staging, "helm.sh/chart: argo-cd-6.6.0") || strings.Contains(staging, "argo-cd-10.1.1") {
+		t.Error("the staging pin does not render chart argo-cd 6.6.0")
+	}
+}
+
+// copyTree copies the GitOps tree of the repository to a temp dir, for
+// tests that break one file.
+func copyTree(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	for _, top := range []string{"bootstrap", "environments", "clusters"} {
+		err := filepath.Walk(filepath.Join(repoRoot, top), func(p string, info os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(repoRoot, p)
+			if info.IsDir() {
+				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// TestRenderBadInput: each failure names the Application, the chart or the
+// file; every other Application still renders; the exit status is 2.
+func TestRenderBadInput(t *testing.T) {
+	t.Run("values file that is not YAML", func(t *testing.T) {
+		repo := copyTree(t)
+		bad := filepath.Join(repo, "environments/develop/addons/crossplane/values.yaml")
+		if err := os.WriteFile(bad, []byte("replicas: [1, 2\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		outDir := filepath.Join(t.TempDir(), "out")
+		_, errOut, code := run(t, renderArgs(t, repo, "--out", outDir)...)
+		if code != ExitError {
+			t.Fatalf("exit %d, want 2; stderr:\n%s", code, errOut)
+		}
+		for _, w := range []string{"addon-crossplane-eks-develop-clienta-services", "environments/develop/addons/crossplane/values.yaml"} {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("stderr does not name %q:\n%s", w, errOut)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(outDir, "eks-develop-clientA-services/addon-crossplane-eks-develop-clienta-services.yaml")); err == nil {
+			t.Error("the failed Application has a file")
+		}
+		if _, err := os.Stat(filepath.Join(outDir, "eks-develop-clientA-services/addon-argo-cd-eks-develop-clienta-services.yaml")); err != nil {
+			t.Errorf("another Application of the same cluster was not rendered: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(outDir, "eks-prod-clientA-services/addon-crossplane-eks-prod-clienta-services.yaml")); err != nil {
+			t.Errorf("crossplane of another environment was not rendered: %v", err)
+		}
+	})
+	t.Run("chart version that does not exist", func(t *testing.T) {
+		repo := copyTree(t)
+		p := filepath.Join(repo, "bootstrap/control-plane/addons/oss/appset-backstage.yaml")
+		data, _ := os.ReadFile(p)
+		broken := strings.Replace(string(data), "addonChartVersion: 2.8.2", "addonChartVersion: 9.9.9", 1)
+		if broken == string(data) {
+			t.Fatal("appset-backstage.yaml has no default version to break")
+		}
+		os.WriteFile(p, []byte(broken), 0o644)
+		out, errOut, code := run(t, renderArgs(t, repo, "--cluster", "eks-develop-clientXPTO-services")...)
+		if code != ExitError {
+			t.Fatalf("exit %d, want 2", code)
+		}
+		for _, w := range []string{"addon-backstage-eks-develop-clientxpto-services", "backstage", "9.9.9"} {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("stderr does not name %q:\n%s", w, errOut)
+			}
+		}
+		if !strings.Contains(out, "# Application addon-argo-cd-eks-develop-clientxpto-services") {
+			t.Error("the other Applications were not rendered")
+		}
+	})
+	t.Run("unreachable chart repository", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed := "http://" + l.Addr().String()
+		l.Close()
+		args := append(renderArgs(t, repoRoot, "--cluster", "eks-develop-clientB-services"), "--chart-mirror", "https://kubernetes.github.io/ingress-nginx="+closed)
+		_, errOut, code := run(t, args...)
+		if code != ExitError {
+			t.Fatalf("exit %d, want 2", code)
+		}
+		for _, w := range []string{"addon-ingress-nginx-eks-develop-clientb-services", "ingress-nginx", closed} {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("stderr does not name %q:\n%s", w, errOut)
+			}
+		}
+		if !strings.Contains(errOut, "rendered 2 Application(s)") {
+			t.Errorf("the other two Applications of the cluster did not render:\n%s", errOut)
+		}
+	})
+	t.Run("template that fails in the chart", func(t *testing.T) {
+		repo := copyTree(t)
+		chart := filepath.Join(repo, "charts/broken")
+		os.MkdirAll(filepath.Join(chart, "templates"), 0o755)
+		os.WriteFile(filepath.Join(chart, "Chart.yaml"), []byte("apiVersion: v2\nname: broken\nversion: 0.1.0\n"), 0o644)
+		os.WriteFile(filepath.Join(chart, "templates/cm.yaml"), []byte(`{{ fail "the broken chart always fails" }}`), 0o644)
+		appset := filepath.Join(repo, "broken-appset.yaml")
+		os.WriteFile(appset, []byte(`apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: broken, namespace: argocd}
+spec:
+  goTemplate: true
+  generators:
+  - clusters: {selector: {matchLabels: {environment: prod}}}
+  template:
+    metadata: {name: 'broken-{{ .nameNormalized }}'}
+    spec:
+      project: default
+      source: {repoURL: 'https://github.com/gitops-hub/gitops-hub.git', path: charts/broken, targetRevision: main}
+      destination: {name: '{{ .name }}', namespace: broken}
+`), 0o644)
+		_, errOut, code := run(t, renderArgs(t, repo, "--appset", appset)...)
+		if code != ExitError {
+			t.Fatalf("exit %d, want 2; stderr:\n%s", code, errOut)
+		}
+		for _, w := range []string{"broken-eks-prod-clienta-services", "the broken chart always fails"} {
+			if !strings.Contains(errOut, w) {
+				t.Errorf("stderr does not name %q:\n%s", w, errOut)
+			}
+		}
+	})
+}
+
+// TestRenderOutIsReplacedWhole: --out swaps the whole tree in at the end, so
+// stale files of a previous render disappear and no temp dir is left.
+func TestRenderOutIsReplacedWhole(t *testing.T) {
+	parent := t.TempDir()
+	outDir := filepath.Join(parent, "rendered")
+	os.MkdirAll(filepath.Join(outDir, "gone-cluster"), 0o755)
+	os.WriteFile(filepath.Join(outDir, "gone-cluster", "stale.yaml"), []byte("stale"), 0o644)
+	_, errOut, code := run(t, renderArgs(t, repoRoot, "--cluster", "eks-develop-clientB-services", "--out", outDir)...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(outDir, "gone-cluster")); err == nil {
+		t.Error("stale output of a previous render survived")
+	}
+	files, _ := filepath.Glob(filepath.Join(outDir, "eks-develop-clientB-services", "*.yaml"))
+	if len(files) != 3 {
+		t.Errorf("%d files for clientB, want 3", len(files))
+	}
+	entries, _ := os.ReadDir(parent)
+	if len(entries) != 1 {
+		t.Errorf("temporary directories left beside --out: %v", entries)
+	}
+}
+
+// TestValuesProvenance: hubctl values names the layer of each key and lists
+// missing layers.
+func TestValuesProvenance(t *testing.T) {
+	args := append([]string{"values", "eks-develop-clientA-services", "argo-cd", "--repo", repoRoot}, chartServer(t)...)
+	out, errOut, code := run(t, args...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, w := range []string{
+		"installationID: eks-develop-clientA-services # $values/clusters/eks-develop-clientA-services/addons/argo-cd/values.yaml",
+		"application.instanceLabelKey: gitops-hub.io/client-instance # $values/environments/default/addons/argo-cd/values.yaml",
+		"# chart argo-cd-10.1.1 values.yaml",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q", w)
+		}
+	}
+	args = append([]string{"values", "eks-develop-clientB-services", "ingress-nginx", "--repo", repoRoot}, chartServer(t)...)
+	_, errOut, code = run(t, args...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "$values/clusters/eks-develop-clientB-services/addons/ingress-nginx/values.yaml (missing, skipped") {
+		t.Errorf("the missing cluster layer is not listed:\n%s", errOut)
+	}
+	_, errOut, code = run(t, append([]string{"values", "eks-develop-clientB-services", "crossplane", "--repo", repoRoot}, chartServer(t)...)...)
+	if code != ExitError || !strings.Contains(errOut, "it has: addon-argo-cd-eks-develop-clientb-services") {
+		t.Errorf("an addon the cluster does not have: exit %d, stderr:\n%s", code, errOut)
+	}
+}
