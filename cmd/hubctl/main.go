@@ -5,12 +5,22 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/gitops-hub/gitops-hub/pkg/cmd"
 )
 
 func main() {
+	// hubctl is a short-lived batch process whose heap is mostly live until
+	// it writes its output: collect less often, but stay under a soft
+	// memory limit. GOGC and GOMEMLIMIT still override both.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(300)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(768 << 20)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cmd.Run(ctx, os.Args[1:], cmd.Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
 	stop()

@@ -125,7 +125,11 @@ type step struct {
 //     only hook, redis-secret-init, is done here instead: when the chart's
 //     redisSecretInit.enabled is true, Secret argocd-redis with a random "auth" is created
 //     unless it exists;
-//  4. root Application: RootApplication(opts.RootApp, opts.RepoURL, opts.Revision,
+//  4. AppProject default: created as argocd-server creates it at start (every source,
+//     destination and cluster-scoped kind) unless it exists; an existing one is left as it
+//     is. The chart does not create it, and in a local fleet no argocd-server runs, while
+//     the root Application (and every Application of project default) needs it;
+//  5. root Application: RootApplication(opts.RootApp, opts.RepoURL, opts.Revision,
 //     opts.Namespace), server-side applied.
 //
 // Each step prints "bootstrap: <step>" to opts.Progress and each error names its step. Hub is
@@ -173,6 +177,9 @@ func Hub(ctx context.Context, hub *kube.Cluster, opts Options) error {
 		}},
 		{fmt.Sprintf("argo-cd chart %s into %s/%s", chartID(opts.Chart), opts.Namespace, opts.ReleaseName), func(ctx context.Context) error {
 			return installChart(ctx, hub, opts, values)
+		}},
+		{fmt.Sprintf("AppProject %s/default (unless it exists)", opts.Namespace), func(ctx context.Context) error {
+			return ensureDefaultProject(ctx, hub, opts.Namespace)
 		}},
 		{fmt.Sprintf("root Application %s/%s (repoURL %s)", rootApp.GetNamespace(), rootApp.GetName(), repoURLOf(rootApp)), func(ctx context.Context) error {
 			return hub.Apply(ctx, []*unstructured.Unstructured{rootApp}, FieldManager)
@@ -311,6 +318,39 @@ func crdEstablished(crd *unstructured.Unstructured) (bool, string) {
 		}
 	}
 	return false, why
+}
+
+var appProjectGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha1", Resource: "appprojects"}
+
+// DefaultProject is the AppProject "default" as argocd-server creates it when it is missing
+// (initializeDefaultProject in Argo CD's server/server.go).
+func DefaultProject(namespace string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1",
+		"kind":       "AppProject",
+		"metadata":   map[string]any{"name": "default", "namespace": namespace},
+		"spec": map[string]any{
+			"sourceRepos":              []any{"*"},
+			"destinations":             []any{map[string]any{"server": "*", "namespace": "*"}},
+			"clusterResourceWhitelist": []any{map[string]any{"group": "*", "kind": "*"}},
+		},
+	}}
+}
+
+// ensureDefaultProject creates the AppProject default unless it exists: like argocd-server,
+// it never changes an existing one (a hub may restrict its default project on purpose).
+func ensureDefaultProject(ctx context.Context, hub *kube.Cluster, namespace string) error {
+	projects := hub.Dynamic.Resource(appProjectGVR).Namespace(namespace)
+	if _, err := projects.Get(ctx, "default", metav1.GetOptions{}); err == nil {
+		return nil
+	} else if !apierrors.IsNotFound(err) {
+		return err
+	}
+	_, err := projects.Create(ctx, DefaultProject(namespace), metav1.CreateOptions{FieldManager: FieldManager})
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
 }
 
 func repoURLOf(app *unstructured.Unstructured) string {

@@ -80,3 +80,37 @@ func TestReadCRDs(t *testing.T) {
 		t.Errorf("bad file: err = %v", err)
 	}
 }
+
+func TestDefaultCRDDir(t *testing.T) {
+	t.Setenv("GITOPS_HUB_CACHE", "/cache/gh")
+	if got, want := DefaultCRDDir(), "/cache/gh/argocd-"+ArgoCDVersion+"/crds"; got != want {
+		t.Errorf("with $GITOPS_HUB_CACHE: %q, want %q", got, want)
+	}
+	t.Setenv("GITOPS_HUB_CACHE", "")
+	t.Setenv("XDG_CACHE_HOME", "/xdg")
+	if got, want := DefaultCRDDir(), "/xdg/gitops-hub/argocd-"+ArgoCDVersion+"/crds"; got != want {
+		t.Errorf("with $XDG_CACHE_HOME: %q, want %q", got, want)
+	}
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("HOME", "/home/u")
+	if got, want := DefaultCRDDir(), "/home/u/.cache/gitops-hub/argocd-"+ArgoCDVersion+"/crds"; got != want {
+		t.Errorf("with $HOME: %q, want %q", got, want)
+	}
+}
+
+// ArgoCDVersion must be the version hack/tools/build.sh builds and copies the CRDs of.
+func TestArgoCDVersionMatchesBuildScript(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "hack", "tools", "build.sh"))
+	if err != nil {
+		t.Skipf("hack/tools/build.sh: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "ARGOCD_VERSION="); ok {
+			if v = strings.Fields(v)[0]; v != ArgoCDVersion {
+				t.Errorf("hack/tools/build.sh pins Argo CD %s, bootstrap.ArgoCDVersion is %s", v, ArgoCDVersion)
+			}
+			return
+		}
+	}
+	t.Error("no ARGOCD_VERSION= line in hack/tools/build.sh")
+}

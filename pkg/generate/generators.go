@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"maps"
 	"path"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -422,13 +423,68 @@ func (ev *evaluator) mergeParams(children []v1alpha1.ApplicationSetNestedGenerat
 // safeMergo runs mergo with override and turns its panics (upstream issue
 // #16417: a map[string]any merged into a map[string]string) into errors, as
 // the controller's recover does.
+//
+// Keys whose value in src equals the one in dst are left out of the call:
+// mergo would overwrite them with an equal value (maps key by key), so the
+// result is the same, and a merge of two sets of the same cluster, whose
+// labels and annotations are equal, no longer walks them by reflection.
 func safeMergo(dst *Params, src Params) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
+	if len(*dst) > 0 {
+		var diff Params
+		for k, v := range src {
+			if cur, ok := (*dst)[k]; ok && equalParam(cur, v) {
+				continue
+			}
+			if diff == nil {
+				diff = make(Params, len(src))
+			}
+			diff[k] = v
+		}
+		if diff == nil {
+			return nil
+		}
+		src = diff
+	}
 	return mergo.Merge(dst, src, mergo.WithOverride)
+}
+
+// equalParam reports whether two parameter values are equal, with a fast
+// path for the shapes generators produce.
+func equalParam(a, b any) bool {
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case map[string]string:
+		y, ok := b.(map[string]string)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			if w, ok := y[k]; !ok || w != v {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !equalParam(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 func dedupe(keys []string) []string {

@@ -120,7 +120,14 @@ type Options struct {
 //   - with ignoreMissingValueFiles, only files that do not exist and globs
 //     that match nothing are skipped (and listed in Missing); otherwise a
 //     missing file is an error naming it. A file that is not a YAML map
-//     is an error naming it (Helm parses every value file).
+//     is an error naming it (Helm parses every value file);
+//   - the build environment ($ARGOCD_APP_NAME, ..., reposerver newEnv) is
+//     substituted in every entry (after the "$ref" of a ref entry), and
+//     symbolic links are followed but may not lead out of the repository.
+//
+// The refs themselves are checked as Argo CD does: names match
+// ^[a-zA-Z0-9_-]+$ and are unique, a ref source has no chart, and one
+// repository is not referenced at two targetRevisions.
 //
 // Inline values: valuesObject when set (values is then ignored), else values
 // (ApplicationSourceHelm.ValuesYAML). Parameters and file parameters: see
@@ -203,12 +210,20 @@ func pickSource(app *v1alpha1.Application, srcIndex int) (*v1alpha1.ApplicationS
 	return &app.Spec.Sources[srcIndex], fmt.Sprintf("Application %s spec.sources[%d]", app.Name, srcIndex), nil
 }
 
-// buildEnv is the build environment of reposerver/repository newEnv; the
-// Application's name stands for q.AppName (Applications in Argo CD's own
-// namespace).
+// controllerNamespace is the namespace of the hub's Argo CD.
+const controllerNamespace = "argocd"
+
+// buildEnv is the build environment of reposerver/repository newEnv.
+// ARGOCD_APP_NAME is the controller's q.AppName, Application.InstanceName:
+// the name for an Application in Argo CD's own namespace ("argocd" here),
+// "<namespace>_<name>" otherwise.
 func buildEnv(app *v1alpha1.Application, src *v1alpha1.ApplicationSource, revision string) map[string]string {
 	if revision == "" {
 		revision = src.TargetRevision
+	}
+	appName := app.Name
+	if app.Namespace != "" && app.Namespace != controllerNamespace {
+		appName = app.Namespace + "_" + app.Name
 	}
 	short := func(n int) string {
 		if len(revision) > n {
@@ -217,7 +232,7 @@ func buildEnv(app *v1alpha1.Application, src *v1alpha1.ApplicationSource, revisi
 		return revision
 	}
 	return map[string]string{
-		"ARGOCD_APP_NAME":                   app.Name,
+		"ARGOCD_APP_NAME":                   appName,
 		"ARGOCD_APP_NAMESPACE":              app.Spec.Destination.Namespace,
 		"ARGOCD_APP_PROJECT_NAME":           app.Spec.Project,
 		"ARGOCD_APP_REVISION":               revision,
@@ -372,7 +387,7 @@ func (r *resolver) setupRefs(app *v1alpha1.Application, h *v1alpha1.ApplicationS
 			return fmt.Errorf("source referenced %q, which is not one of the available sources (%s)", refVar, strings.Join(keys, ", "))
 		}
 		if ref.source.Chart != "" {
-			return errors.New("source has a 'chart' field defined, but the 'chart' field is not supported for 'ref' sources")
+			return errors.New("source has a 'chart' field defined, but Helm charts are not yet not supported for 'ref' sources")
 		}
 		if prev, ok := seen[ref.key]; ok && prev.revision != ref.source.TargetRevision {
 			return fmt.Errorf("cannot reference multiple revisions for the same repository (%s references %q while %s references %q)", refVar, ref.source.TargetRevision, prev.refVar, prev.revision)

@@ -274,6 +274,13 @@ func TestBuildEnvironment_NewEnv(t *testing.T) {
 	if string(in.FileParameters[0].Data) != "content" {
 		t.Errorf("file parameter: %+v", in.FileParameters[0])
 	}
+	// An Application outside Argo CD's namespace is "<namespace>_<name>"
+	// (Application.InstanceName).
+	other := multiApp(&v1alpha1.ApplicationSourceHelm{Parameters: []v1alpha1.HelmParameter{{Name: "name", Value: "$ARGOCD_APP_NAME"}}})
+	other.Namespace = "team-a"
+	if in := mustResolve(t, other, 1, fsys); in.Parameters[0].Value != "team-a_addon-argo-cd-eks-develop-clienta-services" {
+		t.Errorf("instance name = %q", in.Parameters[0].Value)
+	}
 	// Options.Revision is ARGOCD_APP_REVISION.
 	in, err := ResolveHelmWithOptions(app, 1, testRepos(), fsys, Options{Revision: "0123456789abcdef"})
 	if err != nil {
@@ -548,7 +555,7 @@ func TestRefValidation_GetRefSources(t *testing.T) {
 	check(func(*v1alpha1.Application) {}, "")
 	check(func(a *v1alpha1.Application) { a.Spec.Sources[2].Ref = "bad.ref" }, "sources.ref bad.ref cannot contain any special characters")
 	check(func(a *v1alpha1.Application) { a.Spec.Sources[2].Ref = "values" }, "multiple sources had the same `ref` key")
-	check(func(a *v1alpha1.Application) { a.Spec.Sources[2].Chart = "x" }, "the 'chart' field is not supported for 'ref' sources")
+	check(func(a *v1alpha1.Application) { a.Spec.Sources[2].Chart = "x" }, "Helm charts are not yet not supported for 'ref' sources")
 	check(func(a *v1alpha1.Application) { a.Spec.Sources[2].TargetRevision = "v2" },
 		`cannot reference multiple revisions for the same repository ($other references "v2" while $values references "main")`)
 	// The same repository through an equivalent URL is the same repository.

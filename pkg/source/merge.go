@@ -225,6 +225,7 @@ func (m *merger) mergeMaps(dst, src map[string]any, prefix, layer string) {
 		p := joinPath(prefix, k)
 		if vm, ok := v.(map[string]any); ok {
 			if dm, ok := dst[k].(map[string]any); ok {
+				m.origin[p] = layer
 				m.mergeMaps(dm, vm, p, layer)
 				continue
 			}
@@ -288,15 +289,16 @@ func (m *merger) coalesceTables(dst, src map[string]any, prefix, layer string) {
 	}
 }
 
-// record notes that layer set the value v at path p: every leaf of v.
+// record notes that layer set the value v at path p, and everything in it.
+// Maps are noted too: a map the user gave keys that coalescing then
+// removed ends up empty, a leaf set by that layer.
 func (m *merger) record(p string, v any, layer string) {
-	if vm, ok := v.(map[string]any); ok && len(vm) > 0 {
+	m.origin[p] = layer
+	if vm, ok := v.(map[string]any); ok {
 		for k, c := range vm {
 			m.record(joinPath(p, k), c, layer)
 		}
-		return
 	}
-	m.origin[p] = layer
 }
 
 // leaves calls fn with the path of every leaf of v.

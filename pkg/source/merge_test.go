@@ -98,6 +98,9 @@ list: [b, c]
 		"scalarOverMap": "user", "mapOverScalar.w": "user", "chartNull": "chart", "emptyMap": "chart",
 		"unknownNull": "user", "list": "user",
 	})
+	// A map whose keys the user all nulled ends up empty: a leaf, set by the user.
+	checkMerge(t, []Layer{layer(t, "chart", "m: {c: 1}\n"), layer(t, "f1", "m: {c: 2}\n"), layer(t, "f2", "m: {c: null}\n")},
+		"m: {}\n", map[string]string{"m": "f2"})
 	// Top level: a user null deletes the key even when the chart's value is
 	// null too (coalesceValues deletes without looking at the chart value).
 	checkMerge(t, []Layer{layer(t, "chart", "a: null\nb: {c: null}\n"), layer(t, "user", "a: null\nb: {c: null}\n")},

@@ -4,7 +4,9 @@
 // and file parameters (ResolveHelm); and it merges values the way Helm does,
 // remembering which layer set each value (Merge, FormatProvenance).
 //
-// Upstream references, by file (argoproj/argo-cd unless noted):
+// Behaviour follows Argo CD v3.6.1, the version the local fleet runs, and
+// Helm v3.22.0. Upstream references, by file (argoproj/argo-cd unless
+// noted):
 //   - reposerver/repository/repository.go: helmTemplate, getResolvedValueFiles,
 //     getResolvedRefValueFile, getReferencedSource, newEnv; in recent releases
 //     the value file resolver (valueFileResolver.ResolveValueFiles,

@@ -167,6 +167,7 @@ func (p *setParser) key(data map[string]any, mapPath, inList string, level int) 
 		innerPath := ""
 		if inList == "" && name != "" {
 			innerPath = joinPath(mapPath, name)
+			p.note(innerPath)
 		}
 		err := p.key(inner, innerPath, inList, level)
 		if err == nil && len(inner) == 0 {
