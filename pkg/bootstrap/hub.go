@@ -43,10 +43,12 @@ const FieldManager = "hubctl-bootstrap"
 const (
 	DefaultNamespace   = "argocd"
 	DefaultReleaseName = "argocd"
-	// DefaultCRDTimeout bounds the wait for the CRDs to become Established.
-	DefaultCRDTimeout = 60 * time.Second
-	// DefaultHelmTimeout bounds the Helm install or upgrade.
-	DefaultHelmTimeout = 5 * time.Minute
+)
+
+// Timeouts within a step; ctx bounds the whole of Hub.
+const (
+	crdTimeout  = 60 * time.Second // for the CRDs to be Established
+	helmTimeout = 5 * time.Minute  // Helm's own operation timeout (hooks and waits, both off)
 )
 
 // Options of Hub.
@@ -80,11 +82,6 @@ type Options struct {
 	Revision string
 	// Progress receives one line per step ("bootstrap: <step>"); nil discards them.
 	Progress io.Writer
-
-	// CRDTimeout bounds the wait for the CRDs to be Established; default DefaultCRDTimeout.
-	CRDTimeout time.Duration
-	// HelmTimeout bounds the Helm install or upgrade; default DefaultHelmTimeout.
-	HelmTimeout time.Duration
 }
 
 func (o *Options) defaults() {
@@ -96,12 +93,6 @@ func (o *Options) defaults() {
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
-	}
-	if o.CRDTimeout <= 0 {
-		o.CRDTimeout = DefaultCRDTimeout
-	}
-	if o.HelmTimeout <= 0 {
-		o.HelmTimeout = DefaultHelmTimeout
 	}
 }
 
@@ -173,9 +164,9 @@ func Hub(ctx context.Context, hub *kube.Cluster, opts Options) error {
 			if err := hub.Apply(ctx, crds, FieldManager); err != nil {
 				return err
 			}
-			return waitEstablished(ctx, hub, crds, opts.CRDTimeout)
+			return waitEstablished(ctx, hub, crds, crdTimeout)
 		}},
-		{fmt.Sprintf("argo-cd chart %s into %s/%s", chartID(opts.Chart), opts.Namespace, opts.ReleaseName), func(ctx context.Context) error {
+		{fmt.Sprintf("chart %s as release %s in namespace %s", chartID(opts.Chart), opts.ReleaseName, opts.Namespace), func(ctx context.Context) error {
 			return installChart(ctx, hub, opts, values)
 		}},
 		{fmt.Sprintf("AppProject %s/default (unless it exists)", opts.Namespace), func(ctx context.Context) error {
@@ -447,7 +438,7 @@ func installChart(ctx context.Context, hub *kube.Cluster, opts Options, values m
 		in.Namespace = opts.Namespace
 		in.DisableHooks = true
 		in.Wait = false
-		in.Timeout = opts.HelmTimeout
+		in.Timeout = helmTimeout
 		if _, err := in.RunWithContext(ctx, opts.Chart, values); err != nil {
 			return fmt.Errorf("helm install: %w", err)
 		}
@@ -473,7 +464,7 @@ func installChart(ctx context.Context, hub *kube.Cluster, opts Options, values m
 	up.Namespace = opts.Namespace
 	up.DisableHooks = true
 	up.Wait = false
-	up.Timeout = opts.HelmTimeout
+	up.Timeout = helmTimeout
 	up.ResetValues = true // exactly the values given, as a fresh install would get
 	up.MaxHistory = 10
 	if _, err := up.RunWithContext(ctx, opts.ReleaseName, opts.Chart, values); err != nil {

@@ -121,7 +121,7 @@ func TestHub(t *testing.T) {
 		if err == nil {
 			t.Fatal("no error for a chart that refuses Kubernetes 1.20")
 		}
-		if !strings.HasPrefix(err.Error(), "bootstrap: argo-cd chart argo-cd-10.1.1 into argocd/argocd: helm install:") ||
+		if !strings.HasPrefix(err.Error(), "bootstrap: chart argo-cd-10.1.1 as release argocd in namespace argocd: helm install:") ||
 			!strings.Contains(err.Error(), "kubeVersion") {
 			t.Errorf("error does not name its step and cause: %v", err)
 		}
@@ -136,7 +136,7 @@ func TestHub(t *testing.T) {
 	wantSteps := []string{
 		"bootstrap: namespace argocd",
 		"bootstrap: Argo CD CRDs (",
-		"bootstrap: argo-cd chart argo-cd-10.1.1 into argocd/argocd",
+		"bootstrap: chart argo-cd-10.1.1 as release argocd in namespace argocd",
 		"bootstrap: AppProject argocd/default (unless it exists)",
 		"bootstrap: root Application argocd/hub-root (repoURL " + repoURL + ")",
 	}

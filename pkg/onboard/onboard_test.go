@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -308,6 +309,35 @@ func TestRegister(t *testing.T) {
 			t.Errorf("a Secret was written for the unreachable cluster: %v", err)
 		}
 	})
+}
+
+// TestRegisterHungCluster: a hosting "apiserver" that accepts connections
+// and never answers fails at the caller's deadline, naming the cluster.
+func TestRegisterHungCluster(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // never accepts: the TLS handshake hangs
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	hung, err := kube.NewForConfig("hung", &rest.Config{Host: "https://" + ln.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err := kube.NewForConfig("no-hub", &rest.Config{Host: "https://127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = onboard.Register(ctx, hub, hung, entry(t, clientAEntry), onboard.Options{})
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), `"eks-develop-clientA-services"`) || !strings.Contains(err.Error(), `"hung"`) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err = %v; want it to name the cluster and wrap context.DeadlineExceeded", err)
+	}
+	if took > 5*time.Second {
+		t.Errorf("took %s with a 2s deadline", took)
+	}
 }
 
 // TestRegisterWithTokenController: with kube-controller-manager running, the

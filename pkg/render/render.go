@@ -170,7 +170,7 @@ func (r *Renderer) renderSource(ctx context.Context, app *v1alpha1.Application, 
 		if err != nil {
 			return nil, err
 		}
-		return r.helmTemplate(ctx, app, idx, s, ch, chartFS(ch))
+		return r.helmTemplate(ctx, app, idx, s, ch, chartFS(ch), "")
 	}
 	repo, ok := r.opts.Repos.Lookup(s.RepoURL)
 	if !ok {
@@ -194,7 +194,7 @@ func (r *Renderer) renderSource(ctx context.Context, app *v1alpha1.Application, 
 		if err != nil {
 			return nil, fmt.Errorf("loading chart %s: %w", s.Path, err)
 		}
-		return r.helmTemplate(ctx, app, idx, s, ch, sub)
+		return r.helmTemplate(ctx, app, idx, s, ch, repo, dir)
 	case manifests.SourceTypeKustomize:
 		return r.memoize(hashOf("kustomize", s.RepoURL, dir, s.Kustomize), func() ([]map[string]any, error) {
 			return manifests.Kustomize(repo, dir, s.Kustomize)
@@ -211,8 +211,10 @@ func (r *Renderer) renderSource(ctx context.Context, app *v1alpha1.Application, 
 // helmTemplate builds the `helm template` call of Argo CD's repo-server:
 // release name from helm.releaseName or the Application name, namespace
 // from helm.namespace or the destination, CRDs unless skipCrds.
-func (r *Renderer) helmTemplate(ctx context.Context, app *v1alpha1.Application, idx int, s *v1alpha1.ApplicationSource, ch *chart.Chart, local fs.FS) ([]map[string]any, error) {
-	in, err := source.ResolveHelm(app, idx, r.opts.Repos, local)
+// local is the file system relative value files are read from: the chart's
+// files, or the source's repository with appPath its directory.
+func (r *Renderer) helmTemplate(ctx context.Context, app *v1alpha1.Application, idx int, s *v1alpha1.ApplicationSource, ch *chart.Chart, local fs.FS, appPath string) ([]map[string]any, error) {
+	in, err := source.ResolveHelmWithOptions(app, idx, r.opts.Repos, local, source.Options{AppPath: appPath})
 	if err != nil {
 		return nil, err
 	}
@@ -504,6 +506,7 @@ func (r *Renderer) HelmValues(ctx context.Context, ga *generate.Application) (*s
 		}
 		var ch *chart.Chart
 		var local fs.FS
+		appPath := ""
 		switch {
 		case s.Chart != "":
 			if ch, err = r.opts.Charts.Load(ctx, helm.ChartRef{RepoURL: s.RepoURL, Chart: s.Chart, Version: s.TargetRevision}); err != nil {
@@ -525,11 +528,11 @@ func (r *Renderer) HelmValues(ctx context.Context, ga *generate.Application) (*s
 			if ch, err = loadChartDir(sub); err != nil {
 				return nil, nil, err
 			}
-			local = sub
+			local, appPath = repo, path.Clean(s.Path)
 		default:
 			continue
 		}
-		in, err := source.ResolveHelm(app, idx, r.opts.Repos, local)
+		in, err := source.ResolveHelmWithOptions(app, idx, r.opts.Repos, local, source.Options{AppPath: appPath})
 		if err != nil {
 			return nil, nil, err
 		}
