@@ -173,7 +173,8 @@ build_tool() {
 	outdir=$BIN_ROOT/$tool-$VERSION
 	mkdir -p "$outdir"
 
-	goversion=$(gocmd env GOVERSION GOOS GOARCH | tr '\n' ' ') || { log "the go command failed for $tool"; return 1; }
+	goversion=$(gocmd env GOVERSION GOOS GOARCH) || { log "the go command failed for $tool"; return 1; }
+	goversion=$(printf '%s' "$goversion" | tr '\n' ' ')
 	modtime_line=$(modinfo "$MODULE") || { log "go list -m $MODULE failed in $MODDIR"; return 1; }
 	got=$(echo "$modtime_line" | cut -d' ' -f2)
 	[ "$got" = "$VERSION" ] || { log "$MODDIR/go.mod has $MODULE $got, build.sh pins $VERSION"; return 1; }
@@ -242,6 +243,15 @@ main() {
 	done
 	[ ${#tools[@]} -gt 0 ] || tools=("${ALL_TOOLS[@]}")
 	command -v go >/dev/null 2>&1 || die "the go command is not on PATH"
+	mkdir -p "$BIN_ROOT"
+	# One build.sh at a time per cache (tests may call it concurrently): the others wait, then find it cached.
+	if command -v flock >/dev/null 2>&1; then
+		exec 9>"$BIN_ROOT/.build.lock"
+		if ! flock -n 9; then
+			log "build.sh: waiting for another build.sh run on $BIN_ROOT"
+			flock 9
+		fi
+	fi
 
 	local total_start
 	total_start=$(date +%s)

@@ -60,6 +60,7 @@ func crdDirForTest(t *testing.T) string {
 	}
 	for _, dir := range candidates {
 		if _, err := ReadCRDs(dir); err == nil {
+			t.Logf("Argo CD CRDs from %s", dir)
 			return dir
 		}
 	}

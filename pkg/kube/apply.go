@@ -242,7 +242,7 @@ func (c *Cluster) restMapping(ctx context.Context, gvk schema.GroupVersionKind) 
 		}
 		defined, lerr := c.crdDefines(ctx, gvk)
 		if lerr == nil && !defined {
-			return false, fmt.Errorf("%s: %w", gvk.GroupVersion().WithKind(gvk.Kind), ErrUnknownKind)
+			return false, fmt.Errorf("kind %s of %s: %w", gvk.Kind, gvk.GroupVersion(), ErrUnknownKind)
 		}
 		return false, nil // a CRD defines it (or CRDs cannot be listed): wait
 	})
@@ -250,9 +250,9 @@ func (c *Cluster) restMapping(ctx context.Context, gvk schema.GroupVersionKind) 
 	case werr == nil:
 		return m, nil
 	case ctx.Err() != nil:
-		return nil, fmt.Errorf("waiting for kind %s to be served: %w", gvk, ctx.Err())
+		return nil, fmt.Errorf("waiting for kind %s of %s to be served: %w", gvk.Kind, gvk.GroupVersion(), ctx.Err())
 	case errors.Is(werr, context.DeadlineExceeded):
-		return nil, fmt.Errorf("kind %s still not served after %s (is its CustomResourceDefinition Established?): %w", gvk, CRDWaitTimeout, err)
+		return nil, fmt.Errorf("kind %s of %s still not served after %s (is its CustomResourceDefinition Established?): %w", gvk.Kind, gvk.GroupVersion(), CRDWaitTimeout, err)
 	default:
 		return nil, werr
 	}

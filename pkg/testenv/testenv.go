@@ -26,7 +26,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,7 +114,18 @@ func StartShared(ctx context.Context, t testing.TB, names ...string) []*kube.Clu
 	return New(ctx, t, Options{}, names...).Clusters()
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
+// validName accepts names usable as an etcd prefix and a directory name.
+func validName(n string) bool {
+	if n == "" || n == "." || n == ".." {
+		return false
+	}
+	for _, r := range n {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // New starts one etcd and a control plane per name (in parallel), waits until
 // every apiserver's /readyz answers ok (and, with Options.ControllerManager,
@@ -131,8 +141,8 @@ func New(ctx context.Context, t testing.TB, opts Options, names ...string) *Env 
 	}
 	seen := map[string]bool{}
 	for _, n := range names {
-		if !nameRE.MatchString(n) || seen[n] {
-			t.Fatalf("testenv: cluster name %q is empty, invalid (lowercase letters, digits, '-', '.') or repeated", n)
+		if !validName(n) || seen[n] {
+			t.Fatalf("testenv: cluster name %q is empty, invalid (letters, digits, '-', '.', '_') or repeated", n)
 		}
 		seen[n] = true
 	}
