@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"runtime"
 	"sort"
 	"strings"
@@ -283,4 +284,14 @@ func Load(files []loader.File) (*Registry, error) {
 		return nil, err
 	}
 	return New(all)
+}
+
+// LoadGlob reads every registry file of fsys matching pattern (path.Match
+// syntax, e.g. "clusters/*/cluster.yaml").
+func LoadGlob(fsys fs.FS, pattern string) (*Registry, error) {
+	paths, err := fs.Glob(fsys, pattern)
+	if err != nil {
+		return nil, fmt.Errorf("cluster registry pattern %q: %w", pattern, err)
+	}
+	return Load(loader.RepoFiles(fsys, paths...))
 }

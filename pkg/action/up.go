@@ -1,0 +1,341 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	chartloader "helm.sh/helm/v3/pkg/chart/loader"
+
+	"github.com/gitops-hub/gitops-hub/pkg/bootstrap"
+	"github.com/gitops-hub/gitops-hub/pkg/kube"
+	"github.com/gitops-hub/gitops-hub/pkg/localfleet"
+	"github.com/gitops-hub/gitops-hub/pkg/onboard"
+	"github.com/gitops-hub/gitops-hub/pkg/registry"
+	"github.com/gitops-hub/gitops-hub/pkg/status"
+)
+
+// Local fleet conventions.
+const (
+	// HubName is the local hub cluster.
+	HubName = "hub"
+	// LocalProviderLabel marks the registry entries of the local fleet's
+	// hosting clusters (provider=local).
+	LocalProviderLabel = "provider"
+	LocalProvider      = "local"
+	// HubChart is the argo-cd chart installed into the hub.
+	HubChart = "argo-cd-10.1.1.tgz"
+	// ArgoCDNamespace is where Argo CD runs in the hub.
+	ArgoCDNamespace = "argocd"
+)
+
+// Up brings up the local fleet: the hub and the local hosting clusters of
+// the registry, Argo CD against the hub, the hosting clusters registered,
+// and waits until every Application is Synced and Healthy.
+type Up struct {
+	// Repo is the repository (its HEAD is what the fleet's Git daemon serves).
+	Repo string
+	// StateDir (default localfleet.DefaultStateDir()).
+	StateDir string
+	// BinDir (default localfleet.DefaultBinDir()).
+	BinDir string
+	// ChartsDir is a Helm repository folder served to Argo CD.
+	ChartsDir string
+	// Timeout bounds the wait for all Applications (default 10 minutes).
+	Timeout time.Duration
+	// AllowHostNetwork starts outside an isolated network namespace.
+	AllowHostNetwork bool
+	// Progress receives progress lines.
+	Progress io.Writer
+}
+
+// UpResult is a running fleet.
+type UpResult struct {
+	Fleet *localfleet.Fleet
+	State *localfleet.State
+	Apps  []status.App
+}
+
+// DefaultChartsDir is the folder of packaged charts the local fleet serves:
+// $HUBCTL_CHARTS_DIR, else ../shared/charts beside the repository.
+func DefaultChartsDir(repo string) string {
+	if d := os.Getenv("HUBCTL_CHARTS_DIR"); d != "" {
+		return d
+	}
+	abs, err := filepath.Abs(repo)
+	if err != nil {
+		abs = repo
+	}
+	return filepath.Join(filepath.Dir(abs), "shared", "charts")
+}
+
+// LocalClusters returns the registry's local hosting clusters, by port.
+func LocalClusters(repo string) ([]*registry.Cluster, error) {
+	fsys := os.DirFS(repo)
+	reg, err := registry.LoadGlob(fsys, ClusterRegistry)
+	if err != nil {
+		return nil, err
+	}
+	var out []*registry.Cluster
+	for _, c := range reg.Clusters {
+		if c.Labels[LocalProviderLabel] == LocalProvider {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no local cluster in %s (label %s=%s)", ClusterRegistry, LocalProviderLabel, LocalProvider)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Server < out[j].Server })
+	return out, nil
+}
+
+func serverPort(server string) (int, error) {
+	u, err := url.Parse(server)
+	if err != nil {
+		return 0, err
+	}
+	if u.Hostname() != "127.0.0.1" {
+		return 0, fmt.Errorf("server %s: a local cluster listens on https://127.0.0.1:<port>", server)
+	}
+	return strconv.Atoi(u.Port())
+}
+
+// NewFleet describes the local fleet of the repository.
+func (u *Up) NewFleet() (*localfleet.Fleet, []*registry.Cluster, error) {
+	locals, err := LocalClusters(u.repo())
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make([]string, len(locals))
+	ports := localfleet.DefaultPorts()
+	ports.Clusters = map[string]int{}
+	for i, c := range locals {
+		names[i] = c.Name
+		p, err := serverPort(c.Server)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", c.Pos(), err)
+		}
+		ports.Clusters[c.Name] = p
+	}
+	f, err := localfleet.NewFleet(HubName, names...)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.StateDir, f.BinDir, f.Ports, f.AllowHostNetwork, f.Out = u.StateDir, u.BinDir, ports, u.AllowHostNetwork, u.Progress
+	if f.StateDir == "" {
+		if f.StateDir, err = localfleet.DefaultStateDir(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return f, locals, nil
+}
+
+func (u *Up) repo() string {
+	if u.Repo == "" {
+		return "."
+	}
+	return u.Repo
+}
+
+func (u *Up) progress() io.Writer {
+	if u.Progress == nil {
+		return io.Discard
+	}
+	return u.Progress
+}
+
+// Run creates the fleet (or completes a running one) and waits for it. On
+// error everything started is stopped again.
+func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
+	f, locals, err := u.NewFleet()
+	if err != nil {
+		return nil, err
+	}
+	charts := u.ChartsDir
+	if charts == "" {
+		charts = DefaultChartsDir(u.repo())
+	}
+	hubChart, err := chartloader.Load(filepath.Join(charts, HubChart))
+	if err != nil {
+		return nil, fmt.Errorf("the hub's Argo CD chart: %w (set --charts to a Helm repository folder holding %s)", err, HubChart)
+	}
+	rootApp, err := os.ReadFile(filepath.Join(u.repo(), RootApp))
+	if err != nil {
+		return nil, fmt.Errorf("the hub's root Application: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			fmt.Fprintf(u.progress(), "up failed; logs are in %s; stopping what was started\n", filepath.Join(f.StateDir, "logs"))
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+			defer cancel()
+			if derr := f.Down(dctx); derr != nil {
+				err = errors.Join(err, fmt.Errorf("cleaning up: %w", derr))
+			}
+		}
+	}()
+	hubSteps := []localfleet.Action{
+		{Name: "Bootstrapping the hub (Argo CD CRDs, argo-cd chart, root Application)", Run: func(ctx context.Context) error {
+			hub, err := kube.Load(HubName, f.Kubeconfig(HubName))
+			if err != nil {
+				return err
+			}
+			return bootstrap.Hub(ctx, hub, bootstrap.Options{
+				Namespace: ArgoCDNamespace, CRDDir: bootstrap.DefaultCRDDir(), Chart: hubChart,
+				RepoURL: f.GitURL(), RootApp: rootApp, Progress: u.progress(),
+			})
+		}},
+	}
+	for _, c := range locals {
+		hubSteps = append(hubSteps, localfleet.Action{Name: "Registering " + c.Name + " in the hub", Run: func(ctx context.Context) error {
+			return Register(ctx, f, c)
+		}})
+	}
+	if err := f.Run(ctx, f.UpActions(localfleet.UpOptions{RepoDir: u.repo(), ChartsDir: charts, Bootstrap: hubSteps})); err != nil {
+		return nil, err
+	}
+	timeout := u.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Minute
+	}
+	var apps []status.App
+	err = f.Run(ctx, []localfleet.Action{{Name: "Waiting until every Application is Synced and Healthy", Run: func(ctx context.Context) error {
+		apps, err = WaitSynced(ctx, f, timeout, u.progress())
+		return err
+	}}})
+	if err != nil {
+		return nil, err
+	}
+	_, st, err := localfleet.Load(f.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	return &UpResult{Fleet: f, State: st, Apps: apps}, nil
+}
+
+// Register registers one local hosting cluster in the fleet's hub, from its
+// registry entry (labels and annotations from Git, credentials only in the
+// hub).
+func Register(ctx context.Context, f *localfleet.Fleet, c *registry.Cluster) error {
+	hub, err := kube.Load(HubName, f.Kubeconfig(HubName))
+	if err != nil {
+		return err
+	}
+	hosting, err := kube.Load(c.Name, f.Kubeconfig(c.Name))
+	if err != nil {
+		return err
+	}
+	_, err = onboard.Register(ctx, hub, hosting, c, onboard.Options{Namespace: ArgoCDNamespace, TokenWait: 2 * time.Second})
+	return err
+}
+
+// WaitSynced polls the hub until every Application is Synced and Healthy
+// and its last operation succeeded, printing changes to progress.
+func WaitSynced(ctx context.Context, f *localfleet.Fleet, timeout time.Duration, progress io.Writer) ([]status.App, error) {
+	hub, err := kube.Load(HubName, f.Kubeconfig(HubName))
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var apps []status.App
+	last := ""
+	err = kube.WaitFor(ctx, 2*time.Second, func(ctx context.Context) (bool, error) {
+		apps, err = status.List(ctx, hub.Dynamic, ArgoCDNamespace)
+		if err != nil {
+			return false, nil
+		}
+		ready, total := status.Summary(apps)
+		if line := fmt.Sprintf("   %d/%d Applications Synced and Healthy", ready, total); line != last {
+			fmt.Fprintln(progress, line)
+			last = line
+		}
+		return total > 0 && ready == total, nil
+	})
+	if err != nil {
+		var msg string
+		for _, a := range apps {
+			if !a.Ready() {
+				msg += fmt.Sprintf("\n  %s: sync %s, health %s, operation %s %s", a.Name, a.Sync, a.Health, a.Operation, a.Message)
+			}
+		}
+		return apps, fmt.Errorf("not every Application became Synced and Healthy within %s:%s", timeout, msg)
+	}
+	return apps, nil
+}
+
+// Down stops the local fleet and removes its state.
+type Down struct {
+	StateDir string
+	Progress io.Writer
+}
+
+// Run stops every process the fleet started and removes its state.
+func (d *Down) Run(ctx context.Context) error {
+	dir := d.StateDir
+	if dir == "" {
+		var err error
+		if dir, err = localfleet.DefaultStateDir(); err != nil {
+			return err
+		}
+	}
+	f, _, err := localfleet.Load(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(orDiscard(d.Progress), "no fleet in %s\n", dir)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	f.Out = d.Progress
+	return f.Down(ctx)
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+// Status reads the Applications of a hub.
+type Status struct {
+	// Kubeconfig of the hub; default: the local fleet's hub.
+	Kubeconfig string
+	StateDir   string
+	Namespace  string
+}
+
+// Run lists the hub's Applications.
+func (s *Status) Run(ctx context.Context) ([]status.App, error) {
+	kc := s.Kubeconfig
+	if kc == "" {
+		dir := s.StateDir
+		if dir == "" {
+			var err error
+			if dir, err = localfleet.DefaultStateDir(); err != nil {
+				return nil, err
+			}
+		}
+		kc = filepath.Join(dir, HubName, "kubeconfig")
+		if _, err := os.Stat(kc); err != nil {
+			return nil, fmt.Errorf("no local fleet in %s (run hubctl up, or pass --kubeconfig of a hub): %w", dir, err)
+		}
+	}
+	hub, err := kube.Load(HubName, kc)
+	if err != nil {
+		return nil, err
+	}
+	ns := s.Namespace
+	if ns == "" {
+		ns = ArgoCDNamespace
+	}
+	return status.List(ctx, hub.Dynamic, ns)
+}
+

@@ -1,0 +1,144 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitops-hub/gitops-hub/pkg/action"
+	"github.com/gitops-hub/gitops-hub/pkg/localfleet"
+	"github.com/gitops-hub/gitops-hub/pkg/output"
+	"github.com/gitops-hub/gitops-hub/pkg/status"
+)
+
+func newUpCommand(streams Streams) *cobra.Command {
+	o := &action.Up{}
+	c := &cobra.Command{
+		Use:   "up",
+		Short: "Start the local fleet: a hub with Argo CD and the local hosting clusters",
+		Long: `Start, on this machine, a hub cluster and the hosting clusters of the registry labelled
+provider=local: real etcd, kube-apiserver, kube-controller-manager and kube-scheduler (kwok's
+binary runtime, with simulated nodes), the real Argo CD controllers as local processes, a Git
+daemon serving this repository's HEAD and a Helm chart server. The hub is bootstrapped (Argo CD
+CRDs, the argo-cd chart, the root Application), the hosting clusters are registered, and up waits
+until every Application is Synced and Healthy.
+
+The binaries come from 'make tools' (hack/tools/build.sh), cached outside the repository; after
+it, up works offline. Everything listens on 127.0.0.1, inside a network namespace that has only
+loopback (up re-executes itself under unshare when needed). up on a running fleet completes it.
+A failed up names the failed step and its logs and leaves nothing running.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runUp(cmd.Context(), streams, o)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.Repo, "repo", ".", "repository (its HEAD is served to Argo CD; local clusters from clusters/*/cluster.yaml)")
+	f.StringVar(&o.StateDir, "state-dir", os.Getenv("HUBCTL_STATE_DIR"), "state directory (default $HUBCTL_STATE_DIR or $XDG_STATE_HOME/gitops-hub/fleet)")
+	f.StringVar(&o.BinDir, "bin-dir", os.Getenv("HUBCTL_BIN_DIR"), "directory of etcd, kube-apiserver, kwokctl, argocd, ... (default $HUBCTL_BIN_DIR or the hack/tools cache)")
+	f.StringVar(&o.ChartsDir, "charts", "", "Helm repository folder served to Argo CD (default $HUBCTL_CHARTS_DIR or ../shared/charts)")
+	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "how long to wait for every Application to be Synced and Healthy")
+	f.BoolVar(&o.AllowHostNetwork, "allow-host-network", false, "run outside a loopback-only network namespace (not recommended)")
+	return c
+}
+
+func runUp(ctx context.Context, streams Streams, o *action.Up) error {
+	if ok, why := localfleet.Isolated(); !ok && !o.AllowHostNetwork {
+		fmt.Fprintf(streams.ErrOut, "not in an isolated network namespace (%s): re-executing under unshare\n", why)
+		if err := localfleet.ReexecIsolated(os.Args[1:]); err != nil {
+			return err
+		}
+	}
+	o.Progress = streams.ErrOut
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	res, err := o.Run(ctx)
+	if err != nil {
+		return err
+	}
+	if err := output.WriteMatrix(streams.Out, status.Matrix(res.Apps)); err != nil {
+		return err
+	}
+	fmt.Fprintf(streams.Out, "\nThe fleet runs; its state is in %s\n", res.Fleet.StateDir)
+	for _, c := range res.Fleet.Clusters() {
+		fmt.Fprintf(streams.Out, "  %-32s KUBECONFIG=%s\n", c, res.Fleet.Kubeconfig(c))
+	}
+	if res.State != nil && res.State.Netns != nil {
+		fmt.Fprintf(streams.Out, "It runs in its own network namespace: enter it with %s\n", res.State.Netns.Enter)
+	}
+	fmt.Fprintln(streams.Out, "Status: hubctl status    Stop and remove: hubctl down")
+	return nil
+}
+
+func newDownCommand(streams Streams) *cobra.Command {
+	o := &action.Down{}
+	c := &cobra.Command{
+		Use:   "down",
+		Short: "Stop every process of the local fleet and remove its state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Progress = streams.ErrOut
+			return o.Run(cmd.Context())
+		},
+	}
+	c.Flags().StringVar(&o.StateDir, "state-dir", os.Getenv("HUBCTL_STATE_DIR"), "state directory of the fleet")
+	return c
+}
+
+func newStatusCommand(streams Streams) *cobra.Command {
+	o := &action.Status{}
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show every Application of the hub: cluster × addon, sync and health",
+		Long: `Read the hub's Applications and print a cluster × ApplicationSet table; a cell shows the
+chart version, and (sync/health) when the Application is not Synced and Healthy. Exit status 1
+when some Application is not ready.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			apps, err := o.Run(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := output.WriteMatrix(streams.Out, status.Matrix(apps)); err != nil {
+				return err
+			}
+			ready, total := status.Summary(apps)
+			fmt.Fprintf(streams.ErrOut, "%d/%d Applications Synced and Healthy\n", ready, total)
+			for _, a := range apps {
+				if !a.Ready() && a.Message != "" {
+					fmt.Fprintf(streams.ErrOut, "  %s: %s\n", a.Name, a.Message)
+				}
+			}
+			if ready < total {
+				return &findingsError{n: total - ready}
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the hub (default: the local fleet's hub)")
+	f.StringVar(&o.StateDir, "state-dir", os.Getenv("HUBCTL_STATE_DIR"), "state directory of the local fleet")
+	f.StringVarP(&o.Namespace, "namespace", "n", "argocd", "Argo CD namespace of the hub")
+	return c
+}
+
+// newInternalCommand holds helpers hubctl starts as processes of the local
+// fleet; they are not meant to be run by hand.
+func newInternalCommand() *cobra.Command {
+	c := &cobra.Command{Use: "internal", Short: "Helpers started by hubctl up", Hidden: true}
+	var addr string
+	serve := &cobra.Command{
+		Use:  "serve-charts DIR",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return localfleet.ServeCharts(cmd.Context(), args[0], addr)
+		},
+	}
+	serve.Flags().StringVar(&addr, "addr", "127.0.0.1:18879", "listen address (loopback only)")
+	c.AddCommand(serve)
+	return c
+}

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package localfleet
+
+import "errors"
+
+// LoopbackUp brings lo up in this process's network namespace; Linux only.
+func LoopbackUp() error { return errors.New("network namespaces need Linux") }

@@ -1,0 +1,338 @@
+package localfleet
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// serviceReadyWithin bounds the wait for a service process to work.
+const serviceReadyWithin = 60 * time.Second
+
+// StartRedis starts redis-server (Debian's; found on PATH) on
+// 127.0.0.1:Ports.Redis, without persistence, working directory
+// <state>/redis, and waits until it answers PING.
+func (f *Fleet) StartRedis(ctx context.Context) error {
+	if err := f.checkNetwork(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return fmt.Errorf("redis: redis-server not found on PATH (Debian/Ubuntu: apt-get install -y redis-server): %w", err)
+	}
+	if err := f.ensureStateDir(); err != nil {
+		return err
+	}
+	dir := filepath.Join(f.StateDir, "redis")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	port := f.ports().Redis
+	if err := checkPortsFree([]labeledPort{{port, "redis"}}, "redis"); err != nil {
+		return err
+	}
+	args := []string{
+		"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--protected-mode", "yes",
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir, "--logfile", "",
+	}
+	if err := f.startProcess(ProcRedis, Command{Path: bin, Args: args, Dir: dir}); err != nil {
+		return err
+	}
+	return f.waitProcess(ctx, ProcRedis, "answering PING on "+f.RedisAddr(), serviceReadyWithin, func(ctx context.Context) (bool, error) {
+		return redisPing(ctx, f.RedisAddr()) == nil, nil
+	})
+}
+
+func redisPing(ctx context.Context, addr string) error {
+	d := net.Dialer{Timeout: 2 * time.Second}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(c, "PING\r\n"); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(line, "+PONG") {
+		return fmt.Errorf("redis answered %q", strings.TrimSpace(line))
+	}
+	return nil
+}
+
+// Publish makes the commit at HEAD of the Git working tree repoDir the tip of
+// branch Branch of the bare repository the git daemon serves
+// (<state>/git/gitops-hub.git, created on first use), and returns its hash.
+// Only committed work is published; call Publish again after a new commit.
+// The bare repository fetches from repoDir (no hooks of repoDir run), and a
+// shallow clone (as CI checks out) works.
+func (f *Fleet) Publish(ctx context.Context, repoDir string) (string, error) {
+	src, err := filepath.Abs(repoDir)
+	if err != nil {
+		return "", err
+	}
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return "", fmt.Errorf("publish: git not found on PATH: %w", err)
+	}
+	safe := []string{"-c", "safe.directory=" + src, "-c", "safe.directory=" + filepath.Join(src, ".git")}
+	head, err := runGit(ctx, git, src, append(safe, "rev-parse", "--verify", "HEAD^{commit}")...)
+	if err != nil {
+		return "", fmt.Errorf("publish %s: no commit at HEAD: %w", src, err)
+	}
+	if err := f.ensureStateDir(); err != nil {
+		return "", err
+	}
+	bare := f.RepoPath()
+	if _, err := os.Stat(filepath.Join(bare, "HEAD")); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(bare), 0o755); err != nil {
+			return "", err
+		}
+		if _, err := runGit(ctx, git, filepath.Dir(bare), "init", "--quiet", "--bare", bare); err != nil {
+			return "", fmt.Errorf("publish: creating %s: %w", bare, err)
+		}
+		if _, err := runGit(ctx, git, bare, "symbolic-ref", "HEAD", "refs/heads/"+Branch); err != nil {
+			return "", fmt.Errorf("publish: %s: %w", bare, err)
+		}
+	}
+	// The commit itself, not a ref name of src: HEAD may be detached.
+	args := append(safe, "fetch", "--quiet", "--no-tags", "--update-shallow", "--force", src, "+"+head+":refs/heads/"+Branch)
+	if _, err := runGit(ctx, git, bare, args...); err != nil {
+		// Older git refuses to fetch a commit by hash unless advertised:
+		// fetch HEAD then point the branch at it.
+		args := append(safe, "fetch", "--quiet", "--no-tags", "--update-shallow", "--force", src, "HEAD")
+		if _, err2 := runGit(ctx, git, bare, args...); err2 != nil {
+			return "", fmt.Errorf("publish %s into %s: %w", src, bare, errors.Join(err, err2))
+		}
+		if _, err := runGit(ctx, git, bare, "update-ref", "refs/heads/"+Branch, head); err != nil {
+			return "", fmt.Errorf("publish %s into %s: %w", src, bare, err)
+		}
+	}
+	got, err := runGit(ctx, git, bare, "rev-parse", "--verify", "refs/heads/"+Branch)
+	if err != nil || got != head {
+		return "", fmt.Errorf("publish: %s has %s at %s, want %s (%v)", bare, Branch, got, head, err)
+	}
+	return head, nil
+}
+
+// runGit runs git in dir without the caller's GIT_* variables and returns
+// its trimmed stdout.
+func runGit(ctx context.Context, git, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, git, args...)
+	cmd.Dir = dir
+	cmd.Env = append(filterEnv(os.Environ(), func(k string) bool { return strings.HasPrefix(k, "GIT_") }),
+		"GIT_TERMINAL_PROMPT=0")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(stdout.String()), nil
+}
+
+// StartGitDaemon starts `git daemon` serving <state>/git read-only on
+// 127.0.0.1:Ports.Git (GitURL()), and waits until git ls-remote sees branch
+// Branch there. Publish first.
+func (f *Fleet) StartGitDaemon(ctx context.Context) error {
+	if err := f.checkNetwork(); err != nil {
+		return fmt.Errorf("git daemon: %w", err)
+	}
+	git, err := exec.LookPath("git")
+	if err != nil {
+		return fmt.Errorf("git daemon: git not found on PATH: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(f.RepoPath(), "HEAD")); err != nil {
+		return fmt.Errorf("git daemon: nothing published yet (%s): Publish first", f.RepoPath())
+	}
+	port := f.ports().Git
+	if err := checkPortsFree([]labeledPort{{port, "git daemon"}}, "git daemon"); err != nil {
+		return err
+	}
+	base := filepath.Join(f.StateDir, "git")
+	args := []string{
+		"daemon", "--listen=127.0.0.1", "--port=" + strconv.Itoa(port), "--base-path=" + base,
+		"--export-all", "--reuseaddr", "--informative-errors", "--verbose", base,
+	}
+	env := filterEnv(os.Environ(), func(k string) bool { return strings.HasPrefix(k, "GIT_") })
+	if err := f.startProcess(ProcGitDaemon, Command{Path: git, Argv0: "git", Args: args, Env: env, Dir: base}); err != nil {
+		return err
+	}
+	url := f.GitURL()
+	return f.waitProcess(ctx, ProcGitDaemon, "serving "+url, serviceReadyWithin, func(ctx context.Context) (bool, error) {
+		if !tcpOpen(ctx, "127.0.0.1:"+strconv.Itoa(port)) {
+			return false, nil
+		}
+		out, err := runGit(ctx, git, base, "ls-remote", url, "refs/heads/"+Branch)
+		return err == nil && strings.Contains(out, "refs/heads/"+Branch), nil
+	})
+}
+
+// ServeCharts serves the folder dir (a Helm repository: index.yaml and the
+// packaged charts it lists) over plain HTTP on addr until ctx ends; one line
+// per request goes to stderr. hubctl exposes it as
+// `hubctl internal serve-charts DIR --addr 127.0.0.1:PORT`, which
+// StartChartServer runs as a managed process.
+func ServeCharts(ctx context.Context, dir, addr string) error {
+	if _, err := os.Stat(filepath.Join(dir, "index.yaml")); err != nil {
+		return fmt.Errorf("serve charts: %s is not a Helm repository: %w", dir, err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("serve charts: %w", err)
+	}
+	files := http.FileServer(http.Dir(dir))
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "read-only", http.StatusMethodNotAllowed)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		files.ServeHTTP(rec, r)
+		fmt.Fprintf(os.Stderr, "%s %s %s %d %dB\n", time.Now().UTC().Format(time.RFC3339), r.Method, r.URL.Path, rec.status, rec.bytes)
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		case <-done:
+		}
+	}()
+	fmt.Fprintf(os.Stderr, "serving %s on http://%s\n", dir, ln.Addr())
+	err = srv.Serve(ln)
+	close(done)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return fmt.Errorf("serve charts: %w", err)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+
+// ChartServerArgs are the arguments StartChartServer gives the hubctl
+// executable: internal serve-charts DIR --addr ADDR.
+func ChartServerArgs(dir, addr string) []string {
+	return []string{"internal", "serve-charts", dir, "--addr", addr}
+}
+
+// StartChartServer starts `<selfExe> internal serve-charts <dir> --addr
+// 127.0.0.1:<Ports.Charts>` (ServeCharts in a process of its own) and waits
+// until ChartURL()/index.yaml answers. selfExe is the hubctl executable
+// (os.Executable()).
+func (f *Fleet) StartChartServer(ctx context.Context, selfExe, dir string) error {
+	if err := f.checkNetwork(); err != nil {
+		return fmt.Errorf("chart server: %w", err)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(abs, "index.yaml")); err != nil {
+		return fmt.Errorf("chart server: %s is not a Helm repository (no index.yaml): %w", abs, err)
+	}
+	port := f.ports().Charts
+	if err := checkPortsFree([]labeledPort{{port, "chart server"}}, "chart server"); err != nil {
+		return err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	if err := f.startProcess(ProcChartServer, Command{Path: selfExe, Argv0: "hubctl", Args: ChartServerArgs(abs, addr)}); err != nil {
+		return err
+	}
+	url := f.ChartURL() + "/index.yaml"
+	return f.waitProcess(ctx, ProcChartServer, "serving "+url, serviceReadyWithin, func(ctx context.Context) (bool, error) {
+		return httpOK(ctx, url), nil
+	})
+}
+
+// startProcess starts a process of the fleet and records it in fleet.json.
+func (f *Fleet) startProcess(name string, c Command) error {
+	if err := f.ensureStateDir(); err != nil {
+		return err
+	}
+	rec, err := f.procs().Start(name, c)
+	if err != nil {
+		return err
+	}
+	return f.updateState(func(s *State) { s.setProcess(rec) })
+}
+
+// waitProcess polls check until it says yes, failing as soon as process
+// name is gone; errors name the process, its PID and log, with its last lines.
+func (f *Fleet) waitProcess(ctx context.Context, name, what string, timeout time.Duration, check func(ctx context.Context) (bool, error)) error {
+	p := f.procs()
+	rec, _ := p.Record(name)
+	errExited := errors.New("exited")
+	err := poll(ctx, timeout, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
+		if !rec.alive() {
+			return false, errExited
+		}
+		return check(ctx)
+	})
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errExited):
+		return fmt.Errorf("%s (pid %d) exited before %s; log %s:%s", name, rec.PID, what, p.LogPath(name), tail(p.LogPath(name), 10))
+	default:
+		return fmt.Errorf("%s (pid %d) not %s: %w; log %s:%s", name, rec.PID, what, err, p.LogPath(name), tail(p.LogPath(name), 10))
+	}
+}
+
+func tcpOpen(ctx context.Context, addr string) bool {
+	d := net.Dialer{Timeout: time.Second}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func httpOK(ctx context.Context, url string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Do(req)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}

@@ -1,0 +1,234 @@
+package localfleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// UpOptions are the inputs of UpActions.
+type UpOptions struct {
+	// RepoDir is the Git working tree whose HEAD is published; "" means ".".
+	RepoDir string
+	// ChartsDir is a Helm repository folder (index.yaml and packaged charts)
+	// served at ChartURL(); "" means no chart server.
+	ChartsDir string
+	// SelfExe is the hubctl executable that runs `internal serve-charts`;
+	// "" means os.Executable().
+	SelfExe string
+	// Bootstrap runs after the clusters and services and before Argo CD
+	// starts: installing Argo CD's CRDs, namespace and ConfigMaps into the
+	// hub, which the controllers need to start. Registering the hosting
+	// clusters can go here too.
+	Bootstrap []Action
+	// ArgoCD tunes StartArgoCD.
+	ArgoCD ArgoCDOptions
+	// NoArgoCD leaves the Argo CD processes out.
+	NoArgoCD bool
+}
+
+// UpActions is the whole create, in order: checking prerequisites and
+// ports, preparing the state directory, one cluster at a time (hub first),
+// redis, publishing the repository, the git daemon, the chart server,
+// opts.Bootstrap, then Argo CD. Run them with Run; on error, Down removes
+// what was started.
+func (f *Fleet) UpActions(opts UpOptions) []Action {
+	actions := []Action{
+		{Name: "Checking prerequisites", Run: func(context.Context) error { return f.CheckPrerequisites(!opts.NoArgoCD) }},
+		{Name: "Preparing " + f.StateDir, Run: f.Prepare},
+	}
+	actions = append(actions, f.ClusterActions()...)
+	actions = append(actions, f.ServiceActions(opts.RepoDir, opts.ChartsDir, opts.SelfExe)...)
+	actions = append(actions, opts.Bootstrap...)
+	if !opts.NoArgoCD {
+		actions = append(actions, f.ArgoCDAction(opts.ArgoCD))
+	}
+	return actions
+}
+
+// ClusterActions creates the clusters one after the other, hub first (on 2
+// cores parallel creates only compete; each takes about 5 s).
+func (f *Fleet) ClusterActions() []Action {
+	var out []Action
+	for _, name := range f.Clusters() {
+		base, err := f.ClusterBase(name)
+		out = append(out, Action{
+			Name: fmt.Sprintf("Creating cluster %s (https://127.0.0.1:%d)", name, base),
+			Run: func(ctx context.Context) error {
+				if err != nil {
+					return err
+				}
+				return f.CreateCluster(ctx, name, base)
+			},
+		})
+	}
+	return out
+}
+
+// ServiceActions start redis, publish repoDir, start the git daemon and,
+// when chartsDir is set, the chart server.
+func (f *Fleet) ServiceActions(repoDir, chartsDir, selfExe string) []Action {
+	if repoDir == "" {
+		repoDir = "."
+	}
+	out := []Action{
+		{Name: "Starting redis (" + f.RedisAddr() + ")", Run: f.StartRedis},
+		{Name: "Publishing " + repoDir + " (HEAD) as " + f.GitURL() + " " + Branch, Run: func(ctx context.Context) error {
+			_, err := f.Publish(ctx, repoDir)
+			return err
+		}},
+		{Name: "Starting the git daemon (" + f.GitURL() + ")", Run: f.StartGitDaemon},
+	}
+	if chartsDir != "" {
+		out = append(out, Action{Name: "Starting the chart server (" + f.ChartURL() + ")", Run: func(ctx context.Context) error {
+			exe := selfExe
+			if exe == "" {
+				var err error
+				if exe, err = os.Executable(); err != nil {
+					return err
+				}
+			}
+			return f.StartChartServer(ctx, exe, chartsDir)
+		}})
+	}
+	return out
+}
+
+// ArgoCDAction starts the Argo CD processes (StartArgoCD).
+func (f *Fleet) ArgoCDAction(opts ArgoCDOptions) Action {
+	return Action{Name: "Starting Argo CD (repo-server, application-controller, applicationset-controller)", Run: func(ctx context.Context) error {
+		return f.StartArgoCD(ctx, opts)
+	}}
+}
+
+// CheckPrerequisites checks, all at once, what a create needs: the fleet's
+// description (Validate), the binaries in BinDir (Argo CD's only when
+// argoCD), kubectl, redis-server, git, and the network (an isolated
+// namespace unless AllowHostNetwork).
+func (f *Fleet) CheckPrerequisites(argoCD bool) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	var errs []error
+	if _, err := f.clusterBinaries(); err != nil {
+		errs = append(errs, err)
+	}
+	if argoCD {
+		var missing []string
+		for _, b := range argoCDBinaryNames() {
+			if !isExecutable(f.Bin(b)) {
+				missing = append(missing, b)
+			}
+		}
+		if len(missing) > 0 {
+			errs = append(errs, fmt.Errorf("missing in %s: %s (build them with hack/tools/build.sh argocd helm, or set $%s)", f.binDir(), strings.Join(missing, ", "), EnvBinDir))
+		}
+	}
+	for _, tool := range []struct{ name, hint string }{
+		{"redis-server", "Debian/Ubuntu: apt-get install -y redis-server"},
+		{"git", "Debian/Ubuntu: apt-get install -y git"},
+	} {
+		if _, err := exec.LookPath(tool.name); err != nil {
+			errs = append(errs, fmt.Errorf("%s not found on PATH (%s)", tool.name, tool.hint))
+		}
+	}
+	if err := f.checkNetwork(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Prepare makes the state directory of a new fleet: refuses when a fleet
+// exists there already, checks that every port is free, writes the marker
+// and fleet.json, and, in an isolated network namespace, starts the holder
+// process that keeps the namespace alive after the creating process exits
+// (recorded as State.Netns).
+func (f *Fleet) Prepare(ctx context.Context) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	if err := f.checkNetwork(); err != nil {
+		return err
+	}
+	if s, err := LoadState(f.StateDir); err == nil {
+		return fmt.Errorf("a fleet exists in %s already (created %s, hub %s): remove it first (hubctl down)", f.StateDir, s.Created.Format("2006-01-02 15:04:05"), s.Hub)
+	}
+	if err := ownStateDir(f.StateDir); err != nil {
+		return err
+	}
+	if err := f.CheckPorts(); err != nil {
+		return err
+	}
+	if err := f.updateState(func(*State) {}); err != nil {
+		return err
+	}
+	if ok, _ := Isolated(); !ok {
+		return nil
+	}
+	id, err := netnsID()
+	if err != nil {
+		return fmt.Errorf("network namespace: %w", err)
+	}
+	rec, err := f.procs().Start(ProcNetnsHolder, Command{Path: "sleep", Args: []string{"2147483647"}})
+	if err != nil {
+		return fmt.Errorf("network namespace holder: %w", err)
+	}
+	ns := &Netns{ID: id, HolderPID: rec.PID, UserNS: os.Getenv(EnvNetns) == "user" || userNSDiffers()}
+	pid := strconv.Itoa(rec.PID)
+	ns.Enter = "nsenter --net=/proc/" + pid + "/ns/net --"
+	if ns.UserNS {
+		ns.Enter = "nsenter --preserve-credentials --user=/proc/" + pid + "/ns/user --net=/proc/" + pid + "/ns/net --"
+	}
+	return f.updateState(func(s *State) {
+		s.Netns = ns
+		s.setProcess(rec)
+	})
+}
+
+// ensureStateDir creates the state directory with its marker, or checks that
+// an existing one is a fleet's (or empty). Everything that writes under the
+// state directory calls it first, so Down can always remove what was made.
+func (f *Fleet) ensureStateDir() error {
+	if f.StateDir == "" || !filepath.IsAbs(f.StateDir) {
+		return fmt.Errorf("state directory %q: want an absolute path", f.StateDir)
+	}
+	if err := ownStateDir(f.StateDir); err != nil {
+		return err
+	}
+	for _, d := range []string{f.StateDir, filepath.Join(f.StateDir, "logs"), filepath.Join(f.StateDir, "pids")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	marker := filepath.Join(f.StateDir, markerFile)
+	if _, err := os.Stat(marker); err == nil {
+		return nil
+	}
+	return os.WriteFile(marker, []byte("state directory of a gitops-hub local fleet; `hubctl down` removes it\n"), 0o644)
+}
+
+// ownStateDir fails when dir exists, is not empty and is not a fleet's
+// state directory (no marker): nothing here may write into, let alone
+// remove, a folder it did not make.
+func ownStateDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, markerFile)); err != nil {
+		return fmt.Errorf("%s is not empty and is not a fleet's state directory (no %s): refusing to use it", dir, markerFile)
+	}
+	return nil
+}
