@@ -3,6 +3,7 @@ package localfleet
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,14 +56,16 @@ func argoCDBinaryNames() []string {
 //     --app-resync opts.AppResync), ready when /healthz on its metrics port
 //     answers, which it serves once its caches synced;
 //   - argocd-applicationset-controller (metrics, probe and webhook on
-//     127.0.0.1), ready when its probe's /healthz answers;
+//     127.0.0.1), ready when its probe port answers HTTP and its log says
+//     "Starting workers" (Argo CD registers no health check: /healthz is 404);
 //   - with opts.Server, argocd-server (--insecure) on 127.0.0.1:Ports.Server.
 //
 // Every process gets ARGOCD_FAKE_IN_CLUSTER=true, KUBECONFIG, HOME, TMPDIR and
 // Argo CD's data paths under <state>/argocd, ARGOCD_GPG_ENABLED=false and
 // PATH=BinDir:$PATH; the caller's ARGOCD_*, *REDIS_*, HELM_*, GIT_* and XDG_*
 // variables are not passed. The hub must hold Argo CD's CRDs, namespace and
-// ConfigMaps first (bootstrap), and redis must run (StartRedis).
+// ConfigMaps first (bootstrap), and redis must run (StartRedis). A role
+// that runs already is not started again, only waited for.
 func (f *Fleet) StartArgoCD(ctx context.Context, opts ArgoCDOptions) error {
 	opts = opts.withDefaults(f)
 	if err := f.checkNetwork(); err != nil {
@@ -81,18 +84,13 @@ func (f *Fleet) StartArgoCD(ctx context.Context, opts ArgoCDOptions) error {
 		return fmt.Errorf("argo cd: hub kubeconfig: %w", err)
 	}
 	p := f.ports()
-	ports := []labeledPort{
-		{p.RepoServer, "argocd-repo-server"}, {p.RepoServerMetrics, "argocd-repo-server metrics"},
-		{p.ControllerMetrics, "argocd-application-controller metrics"},
+	repoPorts := []labeledPort{{p.RepoServer, "argocd-repo-server"}, {p.RepoServerMetrics, "argocd-repo-server metrics"}}
+	controllerPorts := []labeledPort{{p.ControllerMetrics, "argocd-application-controller metrics"}}
+	appsetPorts := []labeledPort{
 		{p.AppSetMetrics, "argocd-applicationset-controller metrics"}, {p.AppSetProbe, "argocd-applicationset-controller probe"},
 		{p.AppSetWebhook, "argocd-applicationset-controller webhook"},
 	}
-	if opts.Server {
-		ports = append(ports, labeledPort{p.Server, "argocd-server"}, labeledPort{p.ServerMetrics, "argocd-server metrics"})
-	}
-	if err := checkPortsFree(ports, "argo cd"); err != nil {
-		return err
-	}
+	serverPorts := []labeledPort{{p.Server, "argocd-server"}, {p.ServerMetrics, "argocd-server metrics"}}
 	if err := f.ensureStateDir(); err != nil {
 		return err
 	}
@@ -111,7 +109,7 @@ func (f *Fleet) StartArgoCD(ctx context.Context, opts ArgoCDOptions) error {
 		"--address", "127.0.0.1", "--port", strconv.Itoa(p.RepoServer),
 		"--metrics-address", "127.0.0.1", "--metrics-port", strconv.Itoa(p.RepoServerMetrics),
 		"--redis", redis})
-	if err := f.startArgoCD(ctx, ProcRepoServer, bin, args, env, nil, "listening on "+repoServer, func(ctx context.Context) (bool, error) {
+	if err := f.startArgoCD(ctx, ProcRepoServer, bin, args, env, nil, repoPorts, "listening on "+repoServer, func(ctx context.Context) (bool, error) {
 		return tcpOpen(ctx, repoServer), nil
 	}); err != nil {
 		return err
@@ -123,7 +121,7 @@ func (f *Fleet) StartArgoCD(ctx context.Context, opts ArgoCDOptions) error {
 		"--redis", redis, "--repo-server", repoServer, "--commit-server", local(p.CommitServer),
 		"--metrics-port", strconv.Itoa(p.ControllerMetrics), "--app-resync", strconv.Itoa(opts.AppResync)})
 	healthz := "http://" + local(p.ControllerMetrics) + "/healthz"
-	if err := f.startArgoCD(ctx, ProcController, bin, args, env, []string{"HOSTNAME=argocd-application-controller-0"},
+	if err := f.startArgoCD(ctx, ProcController, bin, args, env, []string{"HOSTNAME=argocd-application-controller-0"}, controllerPorts,
 		"healthy at "+healthz+" (served once its caches synced)", func(ctx context.Context) (bool, error) {
 			return httpOK(ctx, healthz), nil
 		}); err != nil {
@@ -134,9 +132,17 @@ func (f *Fleet) StartArgoCD(ctx context.Context, opts ArgoCDOptions) error {
 	args = slices.Concat(common, []string{
 		"--kubeconfig", opts.Kubeconfig, "--namespace", opts.Namespace, "--argocd-repo-server", repoServer,
 		"--metrics-addr", local(p.AppSetMetrics), "--probe-addr", local(p.AppSetProbe), "--webhook-addr", local(p.AppSetWebhook)})
+	// v3.6.1 registers no health check on its probe server (its /healthz
+	// answers 404): ready is the probe port answering HTTP and the log
+	// saying the controller started its workers (its caches synced).
 	probe := "http://" + local(p.AppSetProbe) + "/healthz"
-	if err := f.startArgoCD(ctx, ProcAppSet, bin, args, env, nil, "healthy at "+probe, func(ctx context.Context) (bool, error) {
-		return httpOK(ctx, probe), nil
+	appsetLog := f.LogPath(ProcAppSet)
+	offset := fileSize(appsetLog)
+	if f.procs().Alive(ProcAppSet) {
+		offset = 0
+	}
+	if err := f.startArgoCD(ctx, ProcAppSet, bin, args, env, nil, appsetPorts, "answering at "+probe+" with its workers started", func(ctx context.Context) (bool, error) {
+		return httpAnswers(ctx, probe) && logContains(appsetLog, offset, "Starting workers"), nil
 	}); err != nil {
 		return err
 	}
@@ -154,19 +160,18 @@ func (f *Fleet) StartArgoCD(ctx context.Context, opts ArgoCDOptions) error {
 		"--kubeconfig", opts.Kubeconfig, "--namespace", opts.Namespace,
 		"--repo-server", repoServer, "--redis", redis, "--staticassets", static})
 	serverHealthz := "http://" + local(p.Server) + "/healthz"
-	return f.startArgoCD(ctx, ProcServer, bin, args, env, nil, "healthy at "+serverHealthz, func(ctx context.Context) (bool, error) {
+	return f.startArgoCD(ctx, ProcServer, bin, args, env, nil, serverPorts, "healthy at "+serverHealthz, func(ctx context.Context) (bool, error) {
 		return httpOK(ctx, serverHealthz), nil
 	})
 }
 
-// startArgoCD starts one Argo CD role of the multi-call binary and waits for it.
-func (f *Fleet) startArgoCD(ctx context.Context, role, bin string, args, env, extraEnv []string, what string, ready func(ctx context.Context) (bool, error)) error {
+// startArgoCD starts one Argo CD role of the multi-call binary (unless it
+// runs already) and waits for it.
+func (f *Fleet) startArgoCD(ctx context.Context, role, bin string, args, env, extraEnv []string, ports []labeledPort, what string, ready func(ctx context.Context) (bool, error)) error {
 	env = append(append(append([]string(nil), env...), "ARGOCD_BINARY_NAME="+role), extraEnv...)
 	dir := filepath.Join(f.StateDir, "argocd")
-	if err := f.startProcess(role, Command{Path: bin, Argv0: role, Args: args, Env: env, Dir: dir}); err != nil {
-		return err
-	}
-	return f.waitProcess(ctx, role, what, defaultReadyWithin, ready)
+	c := Command{Path: bin, Argv0: role, Args: args, Env: env, Dir: dir}
+	return f.ensureProcess(ctx, role, c, ports, what, defaultReadyWithin, ready)
 }
 
 // argoCDEnv is the environment of every Argo CD process: the caller's,
@@ -200,4 +205,26 @@ func (f *Fleet) argoCDEnv(kubeconfig string) ([]string, error) {
 		"ARGOCD_FAKE_IN_CLUSTER=true",
 		"ARGOCD_GPG_ENABLED=false",
 	), nil
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// logContains reports whether the log at path holds s after offset.
+func logContains(path string, offset int64, s string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return false
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 64<<20))
+	return err == nil && strings.Contains(string(b), s)
 }

@@ -112,6 +112,35 @@ func (f *Fleet) CreateCluster(ctx context.Context, name string, base int) error 
 	return f.recordComponents(name, false)
 }
 
+// EnsureCluster makes a cluster of the fleet run: CreateCluster when it does
+// not exist, StartCluster when it is stopped, otherwise it only waits until
+// the cluster is ready. A cluster that exists with other ports is an error.
+func (f *Fleet) EnsureCluster(ctx context.Context, name string, base int) error {
+	if _, err := os.Stat(f.kwokClusterDir(name)); errors.Is(err, fs.ErrNotExist) {
+		return f.CreateCluster(ctx, name, base)
+	}
+	s, err := f.state()
+	if err != nil {
+		return err
+	}
+	c := s.cluster(name)
+	if c == nil {
+		return fmt.Errorf("cluster %s: %s exists but %s does not record it: remove the fleet (hubctl down) first", name, f.kwokClusterDir(name), stateFile)
+	}
+	if c.Ports.APIServer != base {
+		return fmt.Errorf("cluster %s exists with kube-apiserver port %d, want %d: remove the fleet (hubctl down) first", name, c.Ports.APIServer, base)
+	}
+	if !f.ClusterAlive(name) {
+		fmt.Fprintf(f.out(), "   cluster %s exists but is stopped: starting it\n", name)
+		return f.StartCluster(ctx, name)
+	}
+	fmt.Fprintf(f.out(), "   cluster %s runs already\n", name)
+	if err := waitAPIServer(ctx, f.Kubeconfig(name), defaultReadyWithin); err != nil {
+		return fmt.Errorf("cluster %s: %w (kube-apiserver log %s)", name, err, f.kwokComponentLog(name, "kube-apiserver"))
+	}
+	return f.recordComponents(name, false)
+}
+
 // StopCluster stops every process of a cluster (kwokctl stop cluster: etcd,
 // kube-apiserver, kube-controller-manager, kube-scheduler, kwok-controller)
 // and waits until they are gone; its data stays. Any component kwokctl left

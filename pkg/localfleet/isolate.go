@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -96,6 +97,57 @@ func ReexecIsolated(args []string) error {
 	env := append(os.Environ(), EnvNetns+"="+mode)
 	err = syscall.Exec(unshare, argv, env)
 	return fmt.Errorf("network namespace: exec %s: %w", unshare, err)
+}
+
+// ReexecIsolatedFor is ReexecIsolated for a command about the fleet in
+// stateDir: when that fleet runs in a network namespace of its own (its
+// holder process alive), the program is re-executed inside that namespace
+// (EnterNetns) instead of a new, empty one. `hubctl up` on a running fleet
+// and `hubctl status` need this: the fleet's ports exist only there.
+func ReexecIsolatedFor(stateDir string, args []string) error {
+	if err := EnterNetns(stateDir, args); err != nil {
+		return err
+	}
+	return ReexecIsolated(args)
+}
+
+// EnterNetns re-executes this program inside the network namespace of the
+// fleet in stateDir, with nsenter (and its user namespace when it was made
+// with unshare -rn), and does not return. It returns nil, doing nothing,
+// when there is no such fleet, the fleet is not isolated, its holder is
+// gone, or this process runs in that namespace already (or was re-executed
+// once: EnvNetns is set). args are the program's arguments (os.Args[1:]).
+func EnterNetns(stateDir string, args []string) error {
+	if os.Getenv(EnvNetns) != "" || stateDir == "" {
+		return nil
+	}
+	s, err := LoadState(stateDir)
+	if err != nil || s.Netns == nil {
+		return nil
+	}
+	if id, err := netnsID(); err == nil && id == s.Netns.ID {
+		return nil
+	}
+	holder, err := (Processes{Dir: stateDir}).Record(ProcNetnsHolder)
+	if err != nil || !holder.alive() {
+		return nil
+	}
+	nsenter, err := exec.LookPath("nsenter")
+	if err != nil {
+		return fmt.Errorf("the fleet in %s runs in network namespace %s, and nsenter (util-linux) is not on PATH to enter it", stateDir, s.Netns.ID)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("network namespace: cannot find this executable: %w", err)
+	}
+	pid := strconv.Itoa(holder.PID)
+	argv, mode := []string{"nsenter", "--net=/proc/" + pid + "/ns/net"}, "root"
+	if s.Netns.UserNS {
+		argv, mode = []string{"nsenter", "--preserve-credentials", "--user=/proc/" + pid + "/ns/user", "--net=/proc/" + pid + "/ns/net"}, "user"
+	}
+	argv = append(append(argv, "--", self), args...)
+	err = syscall.Exec(nsenter, argv, append(os.Environ(), EnvNetns+"="+mode))
+	return fmt.Errorf("network namespace of the fleet in %s: exec %s: %w", stateDir, nsenter, err)
 }
 
 // probeUnshare finds the unshare flags that work here: -n as root, else -rn.

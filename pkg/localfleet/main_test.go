@@ -46,9 +46,26 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "ReexecIsolated:", err)
 			os.Exit(3)
 		}
+		if len(os.Args) >= 4 && os.Args[2] == "prepare" {
+			// A fleet with nothing but its state and namespace holder.
+			f := &Fleet{StateDir: os.Args[3], Hub: "hub"}
+			if err := f.Prepare(context.Background()); err != nil {
+				fmt.Fprintln(os.Stderr, "Prepare:", err)
+				os.Exit(1)
+			}
+		}
 		ok, why := Isolated()
 		id, _ := netnsID()
 		fmt.Printf("isolated=%v netns=%s mode=%s args=%v (%s)\n", ok, id, os.Getenv(EnvNetns), os.Args[1:], why)
+		os.Exit(0)
+	}
+	if len(os.Args) >= 3 && os.Args[1] == "enter-netns" {
+		if err := EnterNetns(os.Args[2], os.Args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, "EnterNetns:", err)
+			os.Exit(1)
+		}
+		id, _ := netnsID()
+		fmt.Printf("netns=%s mode=%s\n", id, os.Getenv(EnvNetns))
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

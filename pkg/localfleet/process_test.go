@@ -228,8 +228,13 @@ func TestDownIdempotent(t *testing.T) {
 	if err := f.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Prepare(ctx); err == nil || !strings.Contains(err.Error(), "exists") {
-		t.Fatalf("second Prepare: %v, want an error: a fleet exists", err)
+	if err := f.Prepare(ctx); err != nil {
+		t.Fatalf("second Prepare of the same fleet: %v", err)
+	}
+	other := *f
+	other.Hub = "other-hub"
+	if err := other.Prepare(ctx); !errors.Is(err, ErrFleetExists) {
+		t.Fatalf("Prepare of another fleet in the same state directory: %v, want ErrFleetExists", err)
 	}
 	if err := f.startProcess("one", Command{Path: "sleep", Args: []string{"304"}}); err != nil {
 		t.Fatal(err)
@@ -400,4 +405,59 @@ func TestReexecIsolated(t *testing.T) {
 		t.Fatalf("re-executed process says %q (this one is in %s)", s, self)
 	}
 	t.Logf("%s", strings.TrimSpace(s))
+}
+
+// A fleet made in another network namespace is entered with nsenter (the
+// test binary stands in for hubctl, see TestMain), and Down works from
+// outside that namespace.
+func TestEnterNetns(t *testing.T) {
+	for _, tool := range []string{"unshare", "nsenter"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			unavailable(t, "%s not on PATH", tool)
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(t.TempDir(), "state")
+	env := filterEnv(os.Environ(), func(k string) bool { return k == EnvNetns })
+	// A fleet (just its state and namespace holder) made in a new namespace.
+	mk := exec.Command(exe, "reexec-isolated", "prepare", state)
+	mk.Env = env
+	if out, err := mk.CombinedOutput(); err != nil {
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) && ee.ExitCode() == 3 {
+			unavailable(t, "no network namespace can be made here: %s", out)
+		}
+		t.Fatalf("%v: %s", err, out)
+	}
+	s, err := LoadState(state)
+	if err != nil || s.Netns == nil {
+		t.Fatalf("fleet.json: %+v, %v", s, err)
+	}
+	t.Cleanup(func() { _ = (&Fleet{StateDir: state}).Down(context.Background()) })
+	self, _ := netnsID()
+	if s.Netns.ID == self {
+		t.Fatal("the fleet was made in this namespace")
+	}
+	enter := exec.Command(exe, "enter-netns", state)
+	enter.Env = env
+	out, err := enter.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if !strings.Contains(string(out), "netns="+s.Netns.ID+" ") {
+		t.Fatalf("entered %q, want %s", out, s.Netns.ID)
+	}
+	holder, _ := (Processes{Dir: state}).Record(ProcNetnsHolder)
+	if err := (&Fleet{StateDir: state}).Down(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if holder.alive() {
+		t.Fatal("namespace holder alive after Down from outside the namespace")
+	}
+	// Nothing to enter any more.
+	if err := EnterNetns(state, nil); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -23,7 +23,8 @@ const serviceReadyWithin = 60 * time.Second
 
 // StartRedis starts redis-server (Debian's; found on PATH) on
 // 127.0.0.1:Ports.Redis, without persistence, working directory
-// <state>/redis, and waits until it answers PING.
+// <state>/redis, and waits until it answers PING. Like every starter here,
+// it does not start a process that runs already: it only waits for it.
 func (f *Fleet) StartRedis(ctx context.Context) error {
 	if err := f.checkNetwork(); err != nil {
 		return fmt.Errorf("redis: %w", err)
@@ -40,19 +41,14 @@ func (f *Fleet) StartRedis(ctx context.Context) error {
 		return err
 	}
 	port := f.ports().Redis
-	if err := checkPortsFree([]labeledPort{{port, "redis"}}, "redis"); err != nil {
-		return err
-	}
 	args := []string{
 		"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--protected-mode", "yes",
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir, "--logfile", "",
 	}
-	if err := f.startProcess(ProcRedis, Command{Path: bin, Args: args, Dir: dir}); err != nil {
-		return err
-	}
-	return f.waitProcess(ctx, ProcRedis, "answering PING on "+f.RedisAddr(), serviceReadyWithin, func(ctx context.Context) (bool, error) {
-		return redisPing(ctx, f.RedisAddr()) == nil, nil
-	})
+	return f.ensureProcess(ctx, ProcRedis, Command{Path: bin, Args: args, Dir: dir}, []labeledPort{{port, "redis"}},
+		"answering PING on "+f.RedisAddr(), serviceReadyWithin, func(ctx context.Context) (bool, error) {
+			return redisPing(ctx, f.RedisAddr()) == nil, nil
+		})
 }
 
 func redisPing(ctx context.Context, addr string) error {
@@ -162,20 +158,15 @@ func (f *Fleet) StartGitDaemon(ctx context.Context) error {
 		return fmt.Errorf("git daemon: nothing published yet (%s): Publish first", f.RepoPath())
 	}
 	port := f.ports().Git
-	if err := checkPortsFree([]labeledPort{{port, "git daemon"}}, "git daemon"); err != nil {
-		return err
-	}
 	base := filepath.Join(f.StateDir, "git")
 	args := []string{
 		"daemon", "--listen=127.0.0.1", "--port=" + strconv.Itoa(port), "--base-path=" + base,
 		"--export-all", "--reuseaddr", "--informative-errors", "--verbose", base,
 	}
 	env := filterEnv(os.Environ(), func(k string) bool { return strings.HasPrefix(k, "GIT_") })
-	if err := f.startProcess(ProcGitDaemon, Command{Path: git, Argv0: "git", Args: args, Env: env, Dir: base}); err != nil {
-		return err
-	}
 	url := f.GitURL()
-	return f.waitProcess(ctx, ProcGitDaemon, "serving "+url, serviceReadyWithin, func(ctx context.Context) (bool, error) {
+	c := Command{Path: git, Argv0: "git", Args: args, Env: env, Dir: base}
+	return f.ensureProcess(ctx, ProcGitDaemon, c, []labeledPort{{port, "git daemon"}}, "serving "+url, serviceReadyWithin, func(ctx context.Context) (bool, error) {
 		if !tcpOpen(ctx, "127.0.0.1:"+strconv.Itoa(port)) {
 			return false, nil
 		}
@@ -266,17 +257,29 @@ func (f *Fleet) StartChartServer(ctx context.Context, selfExe, dir string) error
 		return fmt.Errorf("chart server: %s is not a Helm repository (no index.yaml): %w", abs, err)
 	}
 	port := f.ports().Charts
-	if err := checkPortsFree([]labeledPort{{port, "chart server"}}, "chart server"); err != nil {
-		return err
-	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	if err := f.startProcess(ProcChartServer, Command{Path: selfExe, Argv0: "hubctl", Args: ChartServerArgs(abs, addr)}); err != nil {
-		return err
-	}
+	c := Command{Path: selfExe, Argv0: "hubctl", Args: ChartServerArgs(abs, addr)}
 	url := f.ChartURL() + "/index.yaml"
-	return f.waitProcess(ctx, ProcChartServer, "serving "+url, serviceReadyWithin, func(ctx context.Context) (bool, error) {
+	return f.ensureProcess(ctx, ProcChartServer, c, []labeledPort{{port, "chart server"}}, "serving "+url, serviceReadyWithin, func(ctx context.Context) (bool, error) {
 		return httpOK(ctx, url), nil
 	})
+}
+
+// ensureProcess starts process name unless it runs already (after checking
+// that its ports are free), then waits until ready says yes. So starting a
+// running fleet's services again converges instead of failing.
+func (f *Fleet) ensureProcess(ctx context.Context, name string, c Command, ports []labeledPort, what string, timeout time.Duration, ready func(ctx context.Context) (bool, error)) error {
+	if f.procs().Alive(name) {
+		fmt.Fprintf(f.out(), "   %s runs already\n", name)
+	} else {
+		if err := checkPortsFree(ports, name); err != nil {
+			return err
+		}
+		if err := f.startProcess(name, c); err != nil {
+			return err
+		}
+	}
+	return f.waitProcess(ctx, name, what, timeout, ready)
 }
 
 // startProcess starts a process of the fleet and records it in fleet.json.
@@ -320,6 +323,20 @@ func tcpOpen(ctx context.Context, addr string) bool {
 		return false
 	}
 	c.Close()
+	return true
+}
+
+// httpAnswers reports whether url answers HTTP at all, whatever the status.
+func httpAnswers(ctx context.Context, url string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
 	return true
 }
 

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -38,6 +40,12 @@ type UpOptions struct {
 // redis, publishing the repository, the git daemon, the chart server,
 // opts.Bootstrap, then Argo CD. Run them with Run; on error, Down removes
 // what was started.
+//
+// On a running fleet (same hub and ports) the actions converge: what runs
+// is only waited for, what is missing or stopped is started, and the
+// repository's HEAD is published again. Prepare fails with ErrFleetExists
+// when the state directory holds a different fleet: a caller that removes
+// what it started on error must not Down a fleet it did not make.
 func (f *Fleet) UpActions(opts UpOptions) []Action {
 	actions := []Action{
 		{Name: "Checking prerequisites", Run: func(context.Context) error { return f.CheckPrerequisites(!opts.NoArgoCD) }},
@@ -52,8 +60,9 @@ func (f *Fleet) UpActions(opts UpOptions) []Action {
 	return actions
 }
 
-// ClusterActions creates the clusters one after the other, hub first (on 2
-// cores parallel creates only compete; each takes about 5 s).
+// ClusterActions make the clusters run one after the other, hub first (on 2
+// cores parallel creates only compete; each takes about 4 s): EnsureCluster
+// creates, starts or only waits for each.
 func (f *Fleet) ClusterActions() []Action {
 	var out []Action
 	for _, name := range f.Clusters() {
@@ -64,7 +73,7 @@ func (f *Fleet) ClusterActions() []Action {
 				if err != nil {
 					return err
 				}
-				return f.CreateCluster(ctx, name, base)
+				return f.EnsureCluster(ctx, name, base)
 			},
 		})
 	}
@@ -144,11 +153,17 @@ func (f *Fleet) CheckPrerequisites(argoCD bool) error {
 	return errors.Join(errs...)
 }
 
-// Prepare makes the state directory of a new fleet: refuses when a fleet
-// exists there already, checks that every port is free, writes the marker
-// and fleet.json, and, in an isolated network namespace, starts the holder
-// process that keeps the namespace alive after the creating process exits
-// (recorded as State.Netns).
+// ErrFleetExists is returned (wrapped) by Prepare when the state directory
+// holds a fleet that differs from the Fleet being prepared.
+var ErrFleetExists = errors.New("another fleet exists in the state directory")
+
+// Prepare makes the state directory of a new fleet: checks that every port
+// is free, writes the marker and fleet.json, and, in an isolated network
+// namespace, starts the holder process that keeps the namespace alive after
+// the creating process exits (recorded as State.Netns). When the state
+// directory holds the same fleet (same hub, same ports), Prepare accepts it
+// (and starts a new holder if the old one is gone); a different fleet is
+// ErrFleetExists.
 func (f *Fleet) Prepare(ctx context.Context) error {
 	if err := f.Validate(); err != nil {
 		return err
@@ -157,16 +172,24 @@ func (f *Fleet) Prepare(ctx context.Context) error {
 		return err
 	}
 	if s, err := LoadState(f.StateDir); err == nil {
-		return fmt.Errorf("a fleet exists in %s already (created %s, hub %s): remove it first (hubctl down)", f.StateDir, s.Created.Format("2006-01-02 15:04:05"), s.Hub)
-	}
-	if err := ownStateDir(f.StateDir); err != nil {
-		return err
-	}
-	if err := f.CheckPorts(); err != nil {
-		return err
-	}
-	if err := f.updateState(func(*State) {}); err != nil {
-		return err
+		if err := f.sameFleet(s); err != nil {
+			return fmt.Errorf("%w (%s, created %s): %v; remove it first (hubctl down)", ErrFleetExists, f.StateDir, s.Created.Format("2006-01-02 15:04:05"), err)
+		}
+		if s.Netns != nil {
+			if rec, err := f.procs().Record(ProcNetnsHolder); err == nil && rec.alive() {
+				return nil
+			}
+		}
+	} else {
+		if err := ownStateDir(f.StateDir); err != nil {
+			return err
+		}
+		if err := f.CheckPorts(); err != nil {
+			return err
+		}
+		if err := f.updateState(func(*State) {}); err != nil {
+			return err
+		}
 	}
 	if ok, _ := Isolated(); !ok {
 		return nil
@@ -189,6 +212,29 @@ func (f *Fleet) Prepare(ctx context.Context) error {
 		s.Netns = ns
 		s.setProcess(rec)
 	})
+}
+
+// sameFleet checks that a recorded fleet is this one: same hub, same
+// service ports, same ports for every cluster both know. Clusters may be
+// added (they are created) or left out (they keep running until Down).
+func (f *Fleet) sameFleet(s *State) error {
+	if s.Hub != f.Hub {
+		return fmt.Errorf("its hub is %q, not %q", s.Hub, f.Hub)
+	}
+	a, b := s.Ports, f.ports()
+	a.Clusters, b.Clusters = nil, nil
+	if !reflect.DeepEqual(a, b) {
+		return fmt.Errorf("its ports differ: %+v, want %+v", a, b)
+	}
+	for _, c := range s.Clusters {
+		if !slices.Contains(f.Clusters(), c.Name) {
+			continue
+		}
+		if base, err := f.ClusterBase(c.Name); err != nil || base != c.Ports.APIServer {
+			return fmt.Errorf("its cluster %s has kube-apiserver port %d, want %d", c.Name, c.Ports.APIServer, base)
+		}
+	}
+	return nil
 }
 
 // ensureStateDir creates the state directory with its marker, or checks that

@@ -68,6 +68,9 @@ func fromObject(u *unstructured.Unstructured) App {
 	if a.Cluster == "" {
 		a.Cluster = str(o, "spec", "destination", "server")
 	}
+	if strings.TrimSuffix(a.Cluster, "/") == "https://kubernetes.default.svc" {
+		a.Cluster = "in-cluster"
+	}
 	for _, ref := range u.GetOwnerReferences() {
 		if ref.Kind == "ApplicationSet" {
 			a.AppSet = ref.Name

@@ -1,0 +1,268 @@
+// Package e2e runs the local fleet for real and asserts what the proposal
+// promises: every enabled addon of every local hosting cluster is Synced and
+// Healthy with its resources in the hosting cluster, values layering reaches
+// the clusters, a commit is applied without restarting anything, removing an
+// enable_<addon> label removes the Application but not the addon's
+// resources, and a stopped hosting cluster neither blocks the other nor
+// stays behind once it is back.
+//
+// It needs the binaries of `make tools` and a loopback-only network
+// namespace: run it with `make e2e`. It is skipped unless HUBCTL_E2E=1.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/gitops-hub/gitops-hub/pkg/action"
+	"github.com/gitops-hub/gitops-hub/pkg/kube"
+	"github.com/gitops-hub/gitops-hub/pkg/localfleet"
+	"github.com/gitops-hub/gitops-hub/pkg/registry"
+	"github.com/gitops-hub/gitops-hub/pkg/status"
+)
+
+const (
+	develop = "local-develop-clientA-services"
+	staging = "local-staging-clientB-services"
+)
+
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func git(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=e2e", "-c", "user.email=e2e@gitops-hub.invalid"}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// edit rewrites a file of the clone with fn and commits it.
+func edit(t *testing.T, repo, file, msg string, fn func(string) string) {
+	t.Helper()
+	p := filepath.Join(repo, file)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := fn(string(data))
+	if changed == string(data) {
+		t.Fatalf("edit of %s changed nothing", file)
+	}
+	if err := os.WriteFile(p, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git(t, repo, "commit", "-qam", msg)
+}
+
+func configMapValue(ctx context.Context, c *kube.Cluster, ns, name, key string) (string, bool, error) {
+	cm, err := c.Client.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return "", false, err
+	}
+	v, ok := cm.Data[key]
+	return v, ok, nil
+}
+
+func waitFor(t *testing.T, ctx context.Context, what string, timeout time.Duration, cond func(ctx context.Context) (bool, error)) time.Duration {
+	t.Helper()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := kube.WaitFor(ctx, time.Second, cond); err != nil {
+		t.Fatalf("%s: not within %s: %v", what, timeout, err)
+	}
+	d := time.Since(start)
+	t.Logf("%s after %s", what, d.Round(100*time.Millisecond))
+	return d
+}
+
+func TestLocalFleet(t *testing.T) {
+	if os.Getenv("HUBCTL_E2E") != "1" {
+		t.Skip("set HUBCTL_E2E=1 (make e2e) to run the local fleet end-to-end test")
+	}
+	if ok, why := localfleet.Isolated(); !ok {
+		t.Fatalf("the e2e test must run in a loopback-only network namespace (%s): make e2e", why)
+	}
+	ctx := context.Background()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A clone of the repository: the test commits to it.
+	repo := filepath.Join(t.TempDir(), "gitops-hub")
+	if out, err := exec.Command("git", "clone", "-q", "--no-hardlinks", root, repo).CombinedOutput(); err != nil {
+		t.Fatalf("git clone: %v\n%s", err, out)
+	}
+	git(t, repo, "checkout", "-q", "-B", "main")
+
+	up := &action.Up{
+		Repo:      repo,
+		StateDir:  filepath.Join(t.TempDir(), "state"),
+		ChartsDir: filepath.Join(root, "..", "shared", "charts"),
+		Timeout:   8 * time.Minute,
+		Progress:  logWriter{t},
+	}
+	start := time.Now()
+	res, err := up.Run(ctx)
+	if err != nil {
+		t.Fatalf("hubctl up: %v", err)
+	}
+	f := res.Fleet
+	t.Cleanup(func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		if err := f.Down(dctx); err != nil {
+			t.Errorf("down: %v", err)
+		}
+	})
+	t.Logf("fleet up and all %d Applications Synced and Healthy in %s", len(res.Apps), time.Since(start).Round(time.Second))
+
+	hub := load(t, f, action.HubName)
+	dev := load(t, f, develop)
+	stg := load(t, f, staging)
+
+	t.Run("every enabled addon is an Application, Synced and Healthy, with its resources in the hosting cluster", func(t *testing.T) {
+		apps, err := status.List(ctx, hub.Dynamic, "argocd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]bool{}
+		for _, c := range []string{develop, staging} {
+			for _, chart := range []string{"argo-cd", "crossplane", "kube-prometheus-stack", "backstage", "ingress-nginx", "aws-for-fluent-bit"} {
+				want["addon-"+chart+"-"+strings.ToLower(c)] = true
+			}
+		}
+		for _, a := range apps {
+			if want[a.Name] {
+				if !a.Ready() {
+					t.Errorf("%s: sync %s health %s operation %s", a.Name, a.Sync, a.Health, a.Operation)
+				}
+				delete(want, a.Name)
+			}
+		}
+		if len(want) > 0 {
+			t.Errorf("Applications not generated: %v", want)
+		}
+		for _, c := range []*kube.Cluster{dev, stg} {
+			d, err := c.Client.AppsV1().Deployments("argocd").Get(ctx, "argo-cd-argocd-server", metav1.GetOptions{})
+			if err != nil {
+				t.Errorf("%s: the per-client Argo CD is not deployed: %v", c.Name, err)
+				continue
+			}
+			if d.Status.ReadyReplicas < 1 {
+				t.Errorf("%s: argo-cd-argocd-server has no ready replica", c.Name)
+			}
+		}
+	})
+
+	t.Run("values layering: a cluster-layer value reaches only its cluster; the staging pin gives its chart version", func(t *testing.T) {
+		v, ok, err := configMapValue(ctx, dev, "argocd", "argocd-cm", "installationID")
+		if err != nil || !ok || v != develop {
+			t.Errorf("%s argocd-cm installationID = %q (present %v, %v), want %q from its cluster layer", develop, v, ok, err, develop)
+		}
+		if v, ok, err := configMapValue(ctx, stg, "argocd", "argocd-cm", "installationID"); err != nil || ok {
+			t.Errorf("%s argocd-cm has installationID %q (err %v): another cluster's layer leaked", staging, v, err)
+		}
+		for c, want := range map[*kube.Cluster]string{dev: "argo-cd-10.1.1", stg: "argo-cd-6.6.0"} {
+			d, err := c.Client.AppsV1().Deployments("argocd").Get(ctx, "argo-cd-argocd-server", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.Labels["helm.sh/chart"]; got != want {
+				t.Errorf("%s: chart %q, want %q", c.Name, got, want)
+			}
+		}
+	})
+
+	t.Run("a commit that changes a values file is applied without restarting anything", func(t *testing.T) {
+		marker := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+		edit(t, repo, "clusters/"+develop+"/addons/argo-cd/values.yaml", "e2e: change a cluster value", func(s string) string {
+			return strings.Replace(s, "installationID: "+develop, "installationID: "+marker, 1)
+		})
+		if _, err := f.Publish(ctx, repo); err != nil {
+			t.Fatal(err)
+		}
+		d := waitFor(t, ctx, "the new value in "+develop, 4*time.Minute, func(ctx context.Context) (bool, error) {
+			v, _, err := configMapValue(ctx, dev, "argocd", "argocd-cm", "installationID")
+			return err == nil && v == marker, nil
+		})
+		t.Logf("MEASURE commit-to-applied %s", d.Round(100*time.Millisecond))
+	})
+
+	t.Run("removing enable_backstage removes the Application and keeps the resources", func(t *testing.T) {
+		edit(t, repo, "clusters/"+develop+"/cluster.yaml", "e2e: disable backstage", func(s string) string {
+			return strings.Replace(s, "    enable_backstage: \"true\"\n", "", 1)
+		})
+		reg, err := registry.LoadGlob(os.DirFS(repo), "clusters/*/cluster.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, ok := reg.ByName(develop)
+		if !ok {
+			t.Fatal("cluster vanished from the registry")
+		}
+		if err := action.Register(ctx, f, c); err != nil {
+			t.Fatal(err)
+		}
+		app := "addon-backstage-" + strings.ToLower(develop)
+		waitFor(t, ctx, "Application "+app+" deleted", 3*time.Minute, func(ctx context.Context) (bool, error) {
+			_, err := hub.Dynamic.Resource(status.ApplicationsGVR).Namespace("argocd").Get(ctx, app, metav1.GetOptions{})
+			return errors.IsNotFound(err), nil
+		})
+		time.Sleep(5 * time.Second) // a cascading delete would have started by now
+		deps, err := dev.Client.AppsV1().Deployments("backstage").List(ctx, metav1.ListOptions{})
+		if err != nil || len(deps.Items) == 0 {
+			t.Errorf("backstage's resources were removed from %s (%v): preserveResourcesOnDeletion and prune=false must keep them", develop, err)
+		}
+	})
+
+	t.Run("a stopped hosting cluster does not block the other; it converges after restart", func(t *testing.T) {
+		if err := f.StopCluster(ctx, staging); err != nil {
+			t.Fatal(err)
+		}
+		marker := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+		edit(t, repo, "environments/default/addons/argo-cd/values.yaml", "e2e: change a default value", func(s string) string {
+			return strings.Replace(s, "configs:\n  cm:\n", "configs:\n  cm:\n    gitops-hub.io/e2e-marker: "+marker+"\n", 1)
+		})
+		if _, err := f.Publish(ctx, repo); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, ctx, develop+" synced the commit while "+staging+" is down", 4*time.Minute, func(ctx context.Context) (bool, error) {
+			v, _, err := configMapValue(ctx, dev, "argocd", "argocd-cm", "gitops-hub.io/e2e-marker")
+			return err == nil && v == marker, nil
+		})
+		if err := f.StartCluster(ctx, staging); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, ctx, staging+" converged after restart", 5*time.Minute, func(ctx context.Context) (bool, error) {
+			v, _, err := configMapValue(ctx, stg, "argocd", "argocd-cm", "gitops-hub.io/e2e-marker")
+			return err == nil && v == marker, nil
+		})
+		if _, err := action.WaitSynced(ctx, f, 5*time.Minute, logWriter{t}); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func load(t *testing.T, f *localfleet.Fleet, name string) *kube.Cluster {
+	t.Helper()
+	c, err := kube.Load(name, f.Kubeconfig(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
