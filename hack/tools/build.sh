@@ -65,7 +65,8 @@ tool_spec() {
 		MODULE=k8s.io/kubernetes VERSION=$KUBERNETES_VERSION
 		BINARIES=(kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver
 			kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager
-			kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler) ;;
+			kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
+			kubectl=k8s.io/kubernetes/cmd/kubectl) ;;
 	kwok)
 		MODULE=sigs.k8s.io/kwok VERSION=$KWOK_VERSION
 		BINARIES=(kwok=sigs.k8s.io/kwok/cmd/kwok kwokctl=sigs.k8s.io/kwok/cmd/kwokctl) ;;

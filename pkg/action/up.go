@@ -54,6 +54,9 @@ type Up struct {
 	AllowHostNetwork bool
 	// Progress receives progress lines.
 	Progress io.Writer
+	// Hubctl is the hubctl executable that serves the charts (default: this
+	// executable).
+	Hubctl string
 }
 
 // UpResult is a running fleet.
@@ -171,7 +174,8 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 		return nil, fmt.Errorf("the hub's root Application: %w", err)
 	}
 	defer func() {
-		if err != nil {
+		// Another fleet in the state directory is not ours to remove.
+		if err != nil && !errors.Is(err, localfleet.ErrFleetExists) {
 			fmt.Fprintf(u.progress(), "up failed; logs are in %s; stopping what was started\n", filepath.Join(f.StateDir, "logs"))
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 			defer cancel()
@@ -197,7 +201,7 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 			return Register(ctx, f, c)
 		}})
 	}
-	if err := f.Run(ctx, f.UpActions(localfleet.UpOptions{RepoDir: u.repo(), ChartsDir: charts, Bootstrap: hubSteps})); err != nil {
+	if err := f.Run(ctx, f.UpActions(localfleet.UpOptions{RepoDir: u.repo(), ChartsDir: charts, SelfExe: u.Hubctl, Bootstrap: hubSteps})); err != nil {
 		return nil, err
 	}
 	timeout := u.Timeout
@@ -285,13 +289,15 @@ func (d *Down) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	f, _, err := localfleet.Load(dir)
-	if errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(orDiscard(d.Progress), "no fleet in %s\n", dir)
 		return nil
 	}
+	// Down copes with a missing or damaged fleet.json: it still stops what
+	// the pid files record.
+	f, _, err := localfleet.Load(dir)
 	if err != nil {
-		return err
+		f = &localfleet.Fleet{StateDir: dir}
 	}
 	f.Out = d.Progress
 	return f.Down(ctx)
@@ -339,3 +345,18 @@ func (s *Status) Run(ctx context.Context) ([]status.App, error) {
 	return status.List(ctx, hub.Dynamic, ns)
 }
 
+
+// Publish serves the repository's HEAD to the fleet's Argo CD and asks it to
+// look at once (a hard refresh of every Application, what a Git webhook
+// would trigger), instead of waiting for its next poll.
+func Publish(ctx context.Context, f *localfleet.Fleet, repo string) (string, error) {
+	rev, err := f.Publish(ctx, repo)
+	if err != nil {
+		return "", err
+	}
+	hub, err := kube.Load(HubName, f.Kubeconfig(HubName))
+	if err != nil {
+		return "", err
+	}
+	return rev, status.Refresh(ctx, hub.Dynamic, ArgoCDNamespace, "hard")
+}

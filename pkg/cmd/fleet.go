@@ -48,8 +48,9 @@ A failed up names the failed step and its logs and leaves nothing running.`,
 
 func runUp(ctx context.Context, streams Streams, o *action.Up) error {
 	if ok, why := localfleet.Isolated(); !ok && !o.AllowHostNetwork {
-		fmt.Fprintf(streams.ErrOut, "not in an isolated network namespace (%s): re-executing under unshare\n", why)
-		if err := localfleet.ReexecIsolated(os.Args[1:]); err != nil {
+		fmt.Fprintf(streams.ErrOut, "not in an isolated network namespace (%s): re-executing in one\n", why)
+		// Into the running fleet's namespace when there is one, else a new one.
+		if err := localfleet.ReexecIsolatedFor(stateDir(o.StateDir), os.Args[1:]); err != nil {
 			return err
 		}
 	}
@@ -99,6 +100,12 @@ chart version, and (sync/health) when the Application is not Synced and Healthy.
 when some Application is not ready.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Kubeconfig == "" {
+				// The local fleet's hub is reachable only inside its namespace.
+				if err := localfleet.EnterNetns(stateDir(o.StateDir), os.Args[1:]); err != nil {
+					return err
+				}
+			}
 			apps, err := o.Run(cmd.Context())
 			if err != nil {
 				return err
@@ -141,4 +148,16 @@ func newInternalCommand() *cobra.Command {
 	serve.Flags().StringVar(&addr, "addr", "127.0.0.1:18879", "listen address (loopback only)")
 	c.AddCommand(serve)
 	return c
+}
+
+// stateDir is the fleet's state directory: the flag, else the default.
+func stateDir(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	d, err := localfleet.DefaultStateDir()
+	if err != nil {
+		return ""
+	}
+	return d
 }

@@ -216,7 +216,7 @@ func (f *Fleet) DeleteCluster(ctx context.Context, name string) error {
 	comps := f.kwokComponents(name)
 	if _, err := os.Stat(f.kwokClusterDir(name)); err == nil {
 		if _, err := os.Stat(f.Bin("kwokctl")); err != nil {
-			errs = append(errs, fmt.Errorf("kwokctl not found in %s: stopping the components by PID", f.binDir()))
+			fmt.Fprintf(f.out(), "   kwokctl not found in %s: stopping %s's components by PID\n", f.binDir(), name)
 		} else if err := f.kwokctl(ctx, name, "--name", name, "delete", "cluster", "--kubeconfig", f.Kubeconfig(name)); err != nil {
 			errs = append(errs, err)
 		}
@@ -303,9 +303,9 @@ func isExecutable(path string) bool {
 
 // kwokctlConfiguration is the part of kwokctl's KwokctlConfiguration written here.
 type kwokctlConfiguration struct {
-	Kind              string              `json:"kind"`
-	APIVersion        string              `json:"apiVersion"`
-	Options           map[string]any      `json:"options"`
+	Kind              string               `json:"kind"`
+	APIVersion        string               `json:"apiVersion"`
+	Options           map[string]any       `json:"options"`
 	ComponentsPatches []kwokctlCompPatches `json:"componentsPatches"`
 }
 

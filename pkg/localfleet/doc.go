@@ -13,9 +13,11 @@
 //     binary whose role ARGOCD_BINARY_NAME picks.
 //
 // A create is an ordered list of Actions (Fleet.UpActions, or the pieces:
-// Fleet.PrepareAction, Fleet.ClusterActions, Fleet.ServiceActions,
+// Fleet.Prepare, Fleet.ClusterActions, Fleet.ServiceActions,
 // Fleet.ArgoCDAction), run by Fleet.Run, which prints one progress line per
-// action to Fleet.Out. Down undoes everything, idempotently.
+// action to Fleet.Out. On a running fleet the same actions converge: what
+// runs is only waited for, what is stopped or missing is started. Down
+// undoes everything, idempotently.
 //
 // # State
 //
@@ -62,8 +64,11 @@
 //	nsenter --net=/proc/<holder pid>/ns/net -- kubectl --kubeconfig <state>/hub/kubeconfig get nodes
 //
 // (with a user namespace, unshare -rn: nsenter --preserve-credentials
-// --user=/proc/<pid>/ns/user --net=/proc/<pid>/ns/net -- ...). Down works
-// from outside the namespace: it only signals recorded PIDs and runs
-// kwokctl delete, which needs no network. StartCluster and the other
-// starters refuse to run outside the fleet's namespace.
+// --user=/proc/<pid>/ns/user --net=/proc/<pid>/ns/net -- ...). A command
+// about a running fleet (up again, status) re-executes itself there with
+// EnterNetns, or ReexecIsolatedFor (enter the fleet's namespace if there is
+// one, else make a new one). Down works from outside the namespace: it only
+// signals recorded PIDs and runs kwokctl delete, which needs no network.
+// StartCluster and the other starters refuse to run outside the namespace
+// the fleet was made in (State.NetnsID).
 package localfleet

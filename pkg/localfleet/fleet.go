@@ -175,6 +175,9 @@ type State struct {
 	Clusters []ClusterState `json:"clusters,omitempty"`
 	// Processes started by the process manager, latest record per name.
 	Processes []Record `json:"processes,omitempty"`
+	// NetnsID is the network namespace the fleet was made in, isolated or
+	// not (readlink /proc/self/ns/net): everything is started there.
+	NetnsID string `json:"netnsID,omitempty"`
 	// Netns is the network namespace the fleet runs in, when isolated.
 	Netns   *Netns    `json:"netns,omitempty"`
 	Created time.Time `json:"created"`

@@ -182,9 +182,13 @@ func probeUnshare(unshare string) (mode string, flags []string, err error) {
 // checkNetwork refuses to start anything outside the fleet's network
 // namespace, or outside an isolated one unless AllowHostNetwork.
 func (f *Fleet) checkNetwork() error {
-	if s, err := LoadState(f.StateDir); err == nil && s.Netns != nil {
-		if id, err := netnsID(); err == nil && id != s.Netns.ID {
-			return fmt.Errorf("the fleet runs in network namespace %s and this process in %s: run inside the fleet's (%s <command>)", s.Netns.ID, id, s.Netns.Enter)
+	if s, err := LoadState(f.StateDir); err == nil {
+		want, enter := s.NetnsID, "nsenter"
+		if s.Netns != nil {
+			want, enter = s.Netns.ID, s.Netns.Enter+" <command>"
+		}
+		if id, err := netnsID(); err == nil && want != "" && id != want {
+			return fmt.Errorf("the fleet in %s runs in network namespace %s and this process in %s: run inside the fleet's (%s)", f.StateDir, want, id, enter)
 		}
 	}
 	if f.AllowHostNetwork {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,6 +100,11 @@ func requireReal(t testing.TB, bins ...string) string {
 	if len(missing) > 0 {
 		unavailable(t, "missing in %s: %s (hack/tools/build.sh, or set $%s)", dir, strings.Join(missing, ", "), EnvBinDir)
 	}
+	if slices.Contains(bins, "kwokctl") && !isExecutable(filepath.Join(dir, "kubectl")) {
+		if _, err := exec.LookPath("kubectl"); err != nil {
+			unavailable(t, "kubectl is neither in %s nor on PATH: kwokctl waits for readiness with it", dir)
+		}
+	}
 	if ok, why := Isolated(); !ok {
 		unavailable(t, "not in an isolated network namespace (%s): compile outside (go test -c -o /tmp/lf.test ./pkg/localfleet/), "+
 			"run inside: unshare -n sh -c 'ip link set lo up && cd pkg/localfleet && /tmp/lf.test -test.v'", why)
@@ -168,8 +174,40 @@ func testFleet(t *testing.T, hub string, hosting ...string) *Fleet {
 		if err := f.Down(ctx); err != nil {
 			t.Errorf("cleanup: %v", err)
 		}
+		// Nothing may outlive Down: no process names the state directory.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			left := processesMentioning(f.StateDir)
+			if len(left) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("processes left after Down: %v", left)
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	})
 	return f
+}
+
+// processesMentioning lists the live processes whose command line holds s.
+func processesMentioning(s string) []string {
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if st, err := readStat(pid); err != nil || st.zombie() {
+			continue
+		}
+		if cmd, err := cmdline(pid); err == nil && strings.Contains(cmd, s) {
+			out = append(out, fmt.Sprintf("%d %s", pid, cmd))
+		}
+	}
+	return out
 }
 
 // dumpLogs prints the end of every log of a failed test's fleet.

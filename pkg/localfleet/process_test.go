@@ -449,6 +449,11 @@ func TestEnterNetns(t *testing.T) {
 	if !strings.Contains(string(out), "netns="+s.Netns.ID+" ") {
 		t.Fatalf("entered %q, want %s", out, s.Netns.ID)
 	}
+	// Nothing of that fleet starts from outside its namespace.
+	outside := &Fleet{StateDir: state, Hub: "hub", AllowHostNetwork: true}
+	if err := outside.StartRedis(context.Background()); err == nil || !strings.Contains(err.Error(), "runs in network namespace "+s.Netns.ID) {
+		t.Fatalf("StartRedis outside the fleet's namespace: %v", err)
+	}
 	holder, _ := (Processes{Dir: state}).Record(ProcNetnsHolder)
 	if err := (&Fleet{StateDir: state}).Down(context.Background()); err != nil {
 		t.Fatal(err)

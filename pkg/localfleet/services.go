@@ -159,13 +159,22 @@ func (f *Fleet) StartGitDaemon(ctx context.Context) error {
 	}
 	port := f.ports().Git
 	base := filepath.Join(f.StateDir, "git")
-	args := []string{
-		"daemon", "--listen=127.0.0.1", "--port=" + strconv.Itoa(port), "--base-path=" + base,
-		"--export-all", "--reuseaddr", "--informative-errors", "--verbose", base,
-	}
 	env := filterEnv(os.Environ(), func(k string) bool { return strings.HasPrefix(k, "GIT_") })
+	// `git daemon` forks git-daemon and waits for it: run git-daemon itself,
+	// so the recorded PID is the daemon's. It runs itself again for each
+	// connection, found on PATH, where the git wrapper would have put its
+	// exec-path.
+	daemon, argv0, args := git, "git", []string{"daemon"}
+	if execPath, err := runGit(ctx, git, f.StateDir, "--exec-path"); err == nil && isExecutable(filepath.Join(execPath, "git-daemon")) {
+		daemon, argv0, args = filepath.Join(execPath, "git-daemon"), "git-daemon", nil
+		env = append(filterEnv(env, func(k string) bool { return k == "PATH" }),
+			"PATH="+execPath+string(os.PathListSeparator)+os.Getenv("PATH"))
+	}
+	args = append(args,
+		"--listen=127.0.0.1", "--port="+strconv.Itoa(port), "--base-path="+base,
+		"--export-all", "--reuseaddr", "--informative-errors", "--verbose", base)
 	url := f.GitURL()
-	c := Command{Path: git, Argv0: "git", Args: args, Env: env, Dir: base}
+	c := Command{Path: daemon, Argv0: argv0, Args: args, Env: env, Dir: base}
 	return f.ensureProcess(ctx, ProcGitDaemon, c, []labeledPort{{port, "git daemon"}}, "serving "+url, serviceReadyWithin, func(ctx context.Context) (bool, error) {
 		if !tcpOpen(ctx, "127.0.0.1:"+strconv.Itoa(port)) {
 			return false, nil

@@ -248,8 +248,12 @@ func TestStartRedis(t *testing.T) {
 	if err := redisPing(ctx, f.RedisAddr()); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.StartRedis(ctx); err == nil {
-		t.Fatal("second StartRedis: no error")
+	before, _ := f.procs().Record(ProcRedis)
+	if err := f.StartRedis(ctx); err != nil {
+		t.Fatalf("second StartRedis (converges): %v", err)
+	}
+	if after, _ := f.procs().Record(ProcRedis); after.PID != before.PID {
+		t.Fatalf("second StartRedis restarted redis: pid %d, then %d", before.PID, after.PID)
 	}
 	if err := f.procs().Stop(ctx, ProcRedis); err != nil {
 		t.Fatal(err)

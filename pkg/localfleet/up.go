@@ -187,7 +187,8 @@ func (f *Fleet) Prepare(ctx context.Context) error {
 		if err := f.CheckPorts(); err != nil {
 			return err
 		}
-		if err := f.updateState(func(*State) {}); err != nil {
+		id, _ := netnsID()
+		if err := f.updateState(func(s *State) { s.NetnsID = id }); err != nil {
 			return err
 		}
 	}

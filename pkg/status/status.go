@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/gitops-hub/gitops-hub/pkg/output"
@@ -147,4 +148,21 @@ func orUnknown(s string) string {
 		return "Unknown"
 	}
 	return s
+}
+
+// Refresh asks Argo CD to refresh every Application of namespace now, with
+// the annotation argocd.argoproj.io/refresh ("normal" or "hard": a hard
+// refresh also bypasses the repo-server's caches).
+func Refresh(ctx context.Context, hub dynamic.Interface, namespace, kind string) error {
+	l, err := hub.Resource(ApplicationsGVR).Namespace(namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("listing Applications to refresh: %w", err)
+	}
+	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{"argocd.argoproj.io/refresh":%q}}}`, kind))
+	for _, it := range l.Items {
+		if _, err := hub.Resource(ApplicationsGVR).Namespace(namespace).Patch(ctx, it.GetName(), types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+			return fmt.Errorf("refreshing Application %s: %w", it.GetName(), err)
+		}
+	}
+	return nil
 }

@@ -109,7 +109,12 @@ func TestLocalFleet(t *testing.T) {
 	}
 	git(t, repo, "checkout", "-q", "-B", "main")
 
+	hubctl := filepath.Join(t.TempDir(), "hubctl")
+	if out, err := exec.Command("go", "build", "-o", hubctl, "../../cmd/hubctl").CombinedOutput(); err != nil {
+		t.Fatalf("building hubctl (it serves the charts): %v\n%s", err, out)
+	}
 	up := &action.Up{
+		Hubctl:    hubctl,
 		Repo:      repo,
 		StateDir:  filepath.Join(t.TempDir(), "state"),
 		ChartsDir: filepath.Join(root, "..", "shared", "charts"),
@@ -123,6 +128,10 @@ func TestLocalFleet(t *testing.T) {
 	}
 	f := res.Fleet
 	t.Cleanup(func() {
+		if t.Failed() && os.Getenv("HUBCTL_E2E_KEEP") == "1" {
+			t.Logf("HUBCTL_E2E_KEEP=1: the fleet stays up in %s", f.StateDir)
+			return
+		}
 		dctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		if err := f.Down(dctx); err != nil {
@@ -193,7 +202,7 @@ func TestLocalFleet(t *testing.T) {
 		edit(t, repo, "clusters/"+develop+"/addons/argo-cd/values.yaml", "e2e: change a cluster value", func(s string) string {
 			return strings.Replace(s, "installationID: "+develop, "installationID: "+marker, 1)
 		})
-		if _, err := f.Publish(ctx, repo); err != nil {
+		if _, err := action.Publish(ctx, f, repo); err != nil {
 			t.Fatal(err)
 		}
 		d := waitFor(t, ctx, "the new value in "+develop, 4*time.Minute, func(ctx context.Context) (bool, error) {
@@ -238,7 +247,7 @@ func TestLocalFleet(t *testing.T) {
 		edit(t, repo, "environments/default/addons/argo-cd/values.yaml", "e2e: change a default value", func(s string) string {
 			return strings.Replace(s, "configs:\n  cm:\n", "configs:\n  cm:\n    gitops-hub.io/e2e-marker: "+marker+"\n", 1)
 		})
-		if _, err := f.Publish(ctx, repo); err != nil {
+		if _, err := action.Publish(ctx, f, repo); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, ctx, develop+" synced the commit while "+staging+" is down", 4*time.Minute, func(ctx context.Context) (bool, error) {
