@@ -113,10 +113,19 @@ func TestLocalFleet(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", hubctl, "../../cmd/hubctl").CombinedOutput(); err != nil {
 		t.Fatalf("building hubctl (it serves the charts): %v\n%s", err, out)
 	}
+	stateDir := filepath.Join(t.TempDir(), "state")
+	if os.Getenv("HUBCTL_E2E_KEEP") == "1" {
+		// Outside t.TempDir, which is removed at the end even when kept.
+		d, err := os.MkdirTemp("", "hubctl-e2e-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stateDir = filepath.Join(d, "state")
+	}
 	up := &action.Up{
 		Hubctl:    hubctl,
 		Repo:      repo,
-		StateDir:  filepath.Join(t.TempDir(), "state"),
+		StateDir:  stateDir,
 		ChartsDir: filepath.Join(root, "..", "shared", "charts"),
 		Timeout:   8 * time.Minute,
 		Progress:  logWriter{t},
@@ -245,20 +254,20 @@ func TestLocalFleet(t *testing.T) {
 		}
 		marker := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
 		edit(t, repo, "environments/default/addons/argo-cd/values.yaml", "e2e: change a default value", func(s string) string {
-			return strings.Replace(s, "configs:\n  cm:\n", "configs:\n  cm:\n    gitops-hub.io/e2e-marker: "+marker+"\n", 1)
+			return strings.Replace(s, "configs:\n  cm:\n", "configs:\n  cm:\n    gitops-hub.e2e-marker: "+marker+"\n", 1)
 		})
 		if _, err := action.Publish(ctx, f, repo); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, ctx, develop+" synced the commit while "+staging+" is down", 4*time.Minute, func(ctx context.Context) (bool, error) {
-			v, _, err := configMapValue(ctx, dev, "argocd", "argocd-cm", "gitops-hub.io/e2e-marker")
+			v, _, err := configMapValue(ctx, dev, "argocd", "argocd-cm", "gitops-hub.e2e-marker")
 			return err == nil && v == marker, nil
 		})
 		if err := f.StartCluster(ctx, staging); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, ctx, staging+" converged after restart", 5*time.Minute, func(ctx context.Context) (bool, error) {
-			v, _, err := configMapValue(ctx, stg, "argocd", "argocd-cm", "gitops-hub.io/e2e-marker")
+			v, _, err := configMapValue(ctx, stg, "argocd", "argocd-cm", "gitops-hub.e2e-marker")
 			return err == nil && v == marker, nil
 		})
 		if _, err := action.WaitSynced(ctx, f, 5*time.Minute, logWriter{t}); err != nil {
