@@ -193,6 +193,10 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 			return bootstrap.Hub(ctx, hub, bootstrap.Options{
 				Namespace: ArgoCDNamespace, CRDDir: bootstrap.DefaultCRDDir(), Chart: hubChart,
 				RepoURL: f.GitURL(), RootApp: rootApp, Progress: u.progress(),
+				// A hosting cluster that was down and is back can stay "Synced"
+				// on a stale comparison until a hard refresh: refresh hard
+				// periodically so that the fleet converges by itself.
+				Values: map[string]any{"configs": map[string]any{"cm": map[string]any{"timeout.hard.reconciliation": "60s"}}},
 			})
 		}},
 	}
