@@ -193,10 +193,6 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 			return bootstrap.Hub(ctx, hub, bootstrap.Options{
 				Namespace: ArgoCDNamespace, CRDDir: bootstrap.DefaultCRDDir(), Chart: hubChart,
 				RepoURL: f.GitURL(), RootApp: rootApp, Progress: u.progress(),
-				// A hosting cluster that was down and is back can stay "Synced"
-				// on a stale comparison until a hard refresh: refresh hard
-				// periodically so that the fleet converges by itself.
-				Values: map[string]any{"configs": map[string]any{"cm": map[string]any{"timeout.hard.reconciliation": "60s"}}},
 			})
 		}},
 	}
@@ -205,7 +201,11 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 			return Register(ctx, f, c)
 		}})
 	}
-	if err := f.Run(ctx, f.UpActions(localfleet.UpOptions{RepoDir: u.repo(), ChartsDir: charts, SelfExe: u.Hubctl, Bootstrap: hubSteps})); err != nil {
+	if err := f.Run(ctx, f.UpActions(localfleet.UpOptions{RepoDir: u.repo(), ChartsDir: charts, SelfExe: u.Hubctl, Bootstrap: hubSteps,
+		// A hosting cluster that was down and is back can stay "Synced" on a
+		// stale comparison until a hard refresh: refresh hard every minute so
+		// that the fleet converges by itself.
+		ArgoCD: localfleet.ArgoCDOptions{AppHardResync: 60}})); err != nil {
 		return nil, err
 	}
 	timeout := u.Timeout
@@ -348,7 +348,6 @@ func (s *Status) Run(ctx context.Context) ([]status.App, error) {
 	}
 	return status.List(ctx, hub.Dynamic, ns)
 }
-
 
 // Publish serves the repository's HEAD to the fleet's Argo CD and asks it to
 // look at once (a hard refresh of every Application, what a Git webhook

@@ -21,6 +21,11 @@ type ArgoCDOptions struct {
 	Server bool
 	// AppResync is the application-controller's --app-resync in seconds; 0 means 30.
 	AppResync int
+	// AppHardResync is its --app-hard-resync in seconds (a periodic hard
+	// refresh, which bypasses the caches); 0 means none. In a real install
+	// argocd-cm's timeout.hard.reconciliation reaches the controller as the
+	// environment of its Deployment; local processes take the flag.
+	AppHardResync int
 	// LogLevel is every process's --loglevel; default "info".
 	LogLevel string
 }
@@ -119,7 +124,7 @@ func (f *Fleet) StartArgoCD(ctx context.Context, opts ArgoCDOptions) error {
 	args = slices.Concat(common, []string{
 		"--kubeconfig", opts.Kubeconfig, "--namespace", opts.Namespace,
 		"--redis", redis, "--repo-server", repoServer, "--commit-server", local(p.CommitServer),
-		"--metrics-port", strconv.Itoa(p.ControllerMetrics), "--app-resync", strconv.Itoa(opts.AppResync)})
+		"--metrics-port", strconv.Itoa(p.ControllerMetrics), "--app-resync", strconv.Itoa(opts.AppResync), "--app-hard-resync", strconv.Itoa(opts.AppHardResync)})
 	healthz := "http://" + local(p.ControllerMetrics) + "/healthz"
 	if err := f.startArgoCD(ctx, ProcController, bin, args, env, []string{"HOSTNAME=argocd-application-controller-0"}, controllerPorts,
 		"healthy at "+healthz+" (served once its caches synced)", func(ctx context.Context) (bool, error) {
