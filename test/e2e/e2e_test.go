@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gitops-hub/gitops-hub/pkg/action"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
