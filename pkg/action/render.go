@@ -252,13 +252,11 @@ func WriteTree(dir string, results []render.Result) error {
 		if err := os.MkdirAll(cdir, 0o755); err != nil {
 			return err
 		}
-		var buf strings.Builder
-		b, err := render.MarshalStream(r.Objects)
+		b, err := r.YAML()
 		if err != nil {
 			return fmt.Errorf("Application %s: %w", r.App.Name, err)
 		}
-		buf.Write(b)
-		if err := os.WriteFile(filepath.Join(cdir, safeName(r.App.Name)+".yaml"), []byte(buf.String()), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(cdir, safeName(r.App.Name)+".yaml"), b, 0o644); err != nil {
 			return err
 		}
 	}

@@ -93,7 +93,7 @@ func runRender(ctx context.Context, streams Streams, o *renderOptions) error {
 			if r.Err != nil || len(r.Objects) == 0 {
 				continue
 			}
-			b, err := render.MarshalStream(r.Objects)
+			b, err := r.YAML()
 			if err != nil {
 				return err
 			}

@@ -60,6 +60,16 @@ type Result struct {
 	// kind, then namespace, then name).
 	Objects []map[string]any
 	Err     error
+	// yaml encodes Objects; identical renders share one encoding.
+	yaml func() ([]byte, error)
+}
+
+// YAML returns the rendered objects as one YAML stream.
+func (r Result) YAML() ([]byte, error) {
+	if r.yaml == nil {
+		return MarshalStream(r.Objects)
+	}
+	return r.yaml()
 }
 
 // Renderer renders Applications; it is safe for concurrent use.
@@ -70,10 +80,21 @@ type Renderer struct {
 	slots chan struct{}
 }
 
+// memoEntry is one render, shared by every Application that asks for the
+// same one: its objects (post-processed and sorted, then read-only) and
+// their YAML, encoded once.
 type memoEntry struct {
-	once sync.Once
-	objs []map[string]any
-	err  error
+	once     sync.Once
+	objs     []map[string]any
+	err      error
+	yamlOnce sync.Once
+	yaml     []byte
+	yamlErr  error
+}
+
+func (e *memoEntry) YAML() ([]byte, error) {
+	e.yamlOnce.Do(func() { e.yaml, e.yamlErr = MarshalStream(e.objs) })
+	return e.yaml, e.yamlErr
 }
 
 // New returns a Renderer.
@@ -96,8 +117,8 @@ func (r *Renderer) RenderAll(ctx context.Context, apps []*generate.Application, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			objs, err := r.Render(ctx, a)
-			out[i] = Result{App: a, Cluster: cluster(a), Objects: objs, Err: err}
+			objs, yaml, err := r.render(ctx, a)
+			out[i] = Result{App: a, Cluster: cluster(a), Objects: objs, Err: err, yaml: yaml}
 		}()
 	}
 	wg.Wait()
@@ -105,18 +126,24 @@ func (r *Renderer) RenderAll(ctx context.Context, apps []*generate.Application, 
 }
 
 // Render renders one Application: every source that produces manifests
-// (a `ref` source without chart or path only provides files).
+// (a `ref` source without chart or path only provides files). The objects
+// may be shared with other Applications: read only.
 func (r *Renderer) Render(ctx context.Context, ga *generate.Application) ([]map[string]any, error) {
+	objs, _, err := r.render(ctx, ga)
+	return objs, err
+}
+
+func (r *Renderer) render(ctx context.Context, ga *generate.Application) ([]map[string]any, func() ([]byte, error), error) {
 	app, err := typed(ga)
 	if err != nil {
-		return nil, fmt.Errorf("Application %s: %w", ga.Name, err)
+		return nil, nil, fmt.Errorf("Application %s: %w", ga.Name, err)
 	}
-	var objs []map[string]any
+	var entries []*memoEntry
 	srcs := app.Spec.Sources
 	single := len(srcs) == 0
 	if single {
 		if app.Spec.Source == nil {
-			return nil, fmt.Errorf("Application %s has no source", app.Name)
+			return nil, nil, fmt.Errorf("Application %s has no source", app.Name)
 		}
 		srcs = []v1alpha1.ApplicationSource{*app.Spec.Source}
 	}
@@ -130,19 +157,28 @@ func (r *Renderer) Render(ctx context.Context, ga *generate.Application) ([]map[
 		if single {
 			idx = -1
 		}
-		o, err := r.renderSource(ctx, app, idx, s)
+		e, err := r.renderSource(ctx, app, idx, s)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("Application %s: source %s: %w", app.Name, describe(s), err))
 			continue
 		}
-		objs = append(objs, o...)
+		entries = append(entries, e)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	postProcess(objs, app.Spec.Destination.Namespace)
+	switch len(entries) {
+	case 0:
+		return nil, func() ([]byte, error) { return nil, nil }, nil
+	case 1:
+		return entries[0].objs, entries[0].YAML, nil
+	}
+	var objs []map[string]any
+	for _, e := range entries {
+		objs = append(objs, e.objs...)
+	}
 	sortObjects(objs)
-	return objs, nil
+	return objs, func() ([]byte, error) { return MarshalStream(objs) }, nil
 }
 
 func describe(s *v1alpha1.ApplicationSource) string {
@@ -164,7 +200,7 @@ func typed(ga *generate.Application) (*v1alpha1.Application, error) {
 	return &app, nil
 }
 
-func (r *Renderer) renderSource(ctx context.Context, app *v1alpha1.Application, idx int, s *v1alpha1.ApplicationSource) ([]map[string]any, error) {
+func (r *Renderer) renderSource(ctx context.Context, app *v1alpha1.Application, idx int, s *v1alpha1.ApplicationSource) (*memoEntry, error) {
 	if s.Chart != "" {
 		ch, err := r.opts.Charts.Load(ctx, helm.ChartRef{RepoURL: s.RepoURL, Chart: s.Chart, Version: s.TargetRevision})
 		if err != nil {
@@ -196,11 +232,13 @@ func (r *Renderer) renderSource(ctx context.Context, app *v1alpha1.Application, 
 		}
 		return r.helmTemplate(ctx, app, idx, s, ch, repo, dir)
 	case manifests.SourceTypeKustomize:
-		return r.memoize(hashOf("kustomize", s.RepoURL, dir, s.Kustomize), func() ([]map[string]any, error) {
+		ns := app.Spec.Destination.Namespace
+		return r.memoize(hashOf("kustomize", s.RepoURL, dir, s.Kustomize, ns), ns, func() ([]map[string]any, error) {
 			return manifests.Kustomize(repo, dir, s.Kustomize)
 		})
 	case manifests.SourceTypeDirectory:
-		return r.memoize(hashOf("directory", s.RepoURL, dir, s.Directory), func() ([]map[string]any, error) {
+		ns := app.Spec.Destination.Namespace
+		return r.memoize(hashOf("directory", s.RepoURL, dir, s.Directory, ns), ns, func() ([]map[string]any, error) {
 			return manifests.Directory(repo, dir, s.Directory)
 		})
 	default:
@@ -213,7 +251,7 @@ func (r *Renderer) renderSource(ctx context.Context, app *v1alpha1.Application, 
 // from helm.namespace or the destination, CRDs unless skipCrds.
 // local is the file system relative value files are read from: the chart's
 // files, or the source's repository with appPath its directory.
-func (r *Renderer) helmTemplate(ctx context.Context, app *v1alpha1.Application, idx int, s *v1alpha1.ApplicationSource, ch *chart.Chart, local fs.FS, appPath string) ([]map[string]any, error) {
+func (r *Renderer) helmTemplate(ctx context.Context, app *v1alpha1.Application, idx int, s *v1alpha1.ApplicationSource, ch *chart.Chart, local fs.FS, appPath string) (*memoEntry, error) {
 	in, err := source.ResolveHelmWithOptions(app, idx, r.opts.Repos, local, source.Options{AppPath: appPath})
 	if err != nil {
 		return nil, err
@@ -250,9 +288,10 @@ func (r *Renderer) helmTemplate(ctx context.Context, app *v1alpha1.Application, 
 	for _, f := range in.FileParameters {
 		req.FileParameters = append(req.FileParameters, helm.ValueFile{Name: f.Name, Data: f.Data})
 	}
+	ns := app.Spec.Destination.Namespace
 	key := hashOf("helm", chartKey(ch), req.ReleaseName, req.Namespace, req.KubeVersion, req.APIVersions,
-		req.SkipCRDs, req.SkipTests, req.SkipSchemaValidation, req.ValueFiles, req.Values, req.Parameters, req.FileParameters)
-	return r.memoize(key, func() ([]map[string]any, error) {
+		req.SkipCRDs, req.SkipTests, req.SkipSchemaValidation, req.ValueFiles, req.Values, req.Parameters, req.FileParameters, ns)
+	return r.memoize(key, ns, func() ([]map[string]any, error) {
 		out, err := helm.Template(ctx, req)
 		if err != nil {
 			return nil, err
@@ -262,8 +301,9 @@ func (r *Renderer) helmTemplate(ctx context.Context, app *v1alpha1.Application, 
 }
 
 // memoize runs fn once per key; concurrent callers wait for the first and
-// share its result. The result must not be mutated: postProcess copies.
-func (r *Renderer) memoize(key string, fn func() ([]map[string]any, error)) ([]map[string]any, error) {
+// share its result. Objects without a namespace get ns (part of key), then
+// the entry is read-only.
+func (r *Renderer) memoize(key, ns string, fn func() ([]map[string]any, error)) (*memoEntry, error) {
 	r.mu.Lock()
 	e, ok := r.memo[key]
 	if !ok {
@@ -275,15 +315,15 @@ func (r *Renderer) memoize(key string, fn func() ([]map[string]any, error)) ([]m
 		r.slots <- struct{}{}
 		defer func() { <-r.slots }()
 		e.objs, e.err = fn()
+		if e.err == nil {
+			postProcess(e.objs, ns)
+			sortObjects(e.objs)
+		}
 	})
 	if e.err != nil {
 		return nil, e.err
 	}
-	out := make([]map[string]any, len(e.objs))
-	for i, o := range e.objs {
-		out[i] = deepCopy(o)
-	}
-	return out, nil
+	return e, nil
 }
 
 func chartKey(ch *chart.Chart) string {
@@ -363,13 +403,6 @@ func firstLines(s string, n int) string {
 		l = l[:n]
 	}
 	return strings.Join(l, "\n")
-}
-
-func deepCopy(m map[string]any) map[string]any {
-	b, _ := json.Marshal(m)
-	var out map[string]any
-	_ = json.Unmarshal(b, &out)
-	return out
 }
 
 // postProcess gives namespaced objects without a namespace the
