@@ -335,30 +335,30 @@ func tcpOpen(ctx context.Context, addr string) bool {
 	return true
 }
 
-// httpAnswers reports whether url answers HTTP at all, whatever the status.
-func httpAnswers(ctx context.Context, url string) bool {
+// httpStatus GETs url and returns its status code; ok is false when
+// nothing answered.
+func httpStatus(ctx context.Context, url string) (code int, ok bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return false
+		return 0, false
 	}
 	resp, err := (&http.Client{Timeout: 2 * time.Second}).Do(req)
 	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return true
-}
-
-func httpOK(ctx context.Context, url string) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := (&http.Client{Timeout: 2 * time.Second}).Do(req)
-	if err != nil {
-		return false
+		return 0, false
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	return resp.StatusCode, true
+}
+
+// httpAnswers reports whether url answers HTTP at all, whatever the status.
+func httpAnswers(ctx context.Context, url string) bool {
+	_, ok := httpStatus(ctx, url)
+	return ok
+}
+
+// httpOK reports whether url answers 200 OK.
+func httpOK(ctx context.Context, url string) bool {
+	code, ok := httpStatus(ctx, url)
+	return ok && code == http.StatusOK
 }
