@@ -22,7 +22,7 @@ for i in $(seq 1 "$n"); do
       "$template/cluster.yaml" > "clusters/$name/cluster.yaml"
 done
 git add -A && git -c user.name=scale -c user.email=scale@gitops-hub.invalid commit -qm "scale: $n more local clusters"
-go build -o "$work/hubctl" "$root/cmd/hubctl"
+(cd "$root" && go build -o "$work/hubctl" ./cmd/hubctl)
 state="$work/state"
 start=$(date +%s)
 set +e
