@@ -211,19 +211,9 @@ func filterApps(apps []*generate.Application, want []string) []*generate.Applica
 }
 
 func chartOf(a *generate.Application) string {
-	spec, _ := a.Object["spec"].(map[string]any)
-	var srcs []any
-	if s, ok := spec["source"]; ok {
-		srcs = append(srcs, s)
-	}
-	if l, ok := spec["sources"].([]any); ok {
-		srcs = append(srcs, l...)
-	}
-	for _, s := range srcs {
-		if m, ok := s.(map[string]any); ok {
-			if c, _ := m["chart"].(string); c != "" {
-				return c
-			}
+	for _, s := range a.Sources() {
+		if c, _ := s["chart"].(string); c != "" {
+			return c
 		}
 	}
 	return ""

@@ -131,11 +131,9 @@ func (u *Up) NewFleet() (*localfleet.Fleet, []*registry.Cluster, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	f.StateDir, f.BinDir, f.Ports, f.AllowHostNetwork, f.Out = u.StateDir, u.BinDir, ports, u.AllowHostNetwork, u.Progress
-	if f.StateDir == "" {
-		if f.StateDir, err = localfleet.DefaultStateDir(); err != nil {
-			return nil, nil, err
-		}
+	f.BinDir, f.Ports, f.AllowHostNetwork, f.Out = u.BinDir, ports, u.AllowHostNetwork, u.Progress
+	if f.StateDir, err = StateDir(u.StateDir); err != nil {
+		return nil, nil, err
 	}
 	return f, locals, nil
 }
@@ -278,6 +276,15 @@ func WaitSynced(ctx context.Context, f *localfleet.Fleet, timeout time.Duration,
 	return apps, nil
 }
 
+// StateDir is the fleet's state directory: dir when set, else
+// localfleet.DefaultStateDir().
+func StateDir(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	return localfleet.DefaultStateDir()
+}
+
 // Down stops the local fleet and removes its state.
 type Down struct {
 	StateDir string
@@ -286,12 +293,9 @@ type Down struct {
 
 // Run stops every process the fleet started and removes its state.
 func (d *Down) Run(ctx context.Context) error {
-	dir := d.StateDir
-	if dir == "" {
-		var err error
-		if dir, err = localfleet.DefaultStateDir(); err != nil {
-			return err
-		}
+	dir, err := StateDir(d.StateDir)
+	if err != nil {
+		return err
 	}
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(orDiscard(d.Progress), "no fleet in %s\n", dir)
@@ -326,12 +330,9 @@ type Status struct {
 func (s *Status) Run(ctx context.Context) ([]status.App, error) {
 	kc := s.Kubeconfig
 	if kc == "" {
-		dir := s.StateDir
-		if dir == "" {
-			var err error
-			if dir, err = localfleet.DefaultStateDir(); err != nil {
-				return nil, err
-			}
+		dir, err := StateDir(s.StateDir)
+		if err != nil {
+			return nil, err
 		}
 		kc = filepath.Join(dir, HubName, "kubeconfig")
 		if _, err := os.Stat(kc); err != nil {

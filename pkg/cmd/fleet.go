@@ -152,12 +152,6 @@ func newInternalCommand() *cobra.Command {
 
 // stateDir is the fleet's state directory: the flag, else the default.
 func stateDir(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	d, err := localfleet.DefaultStateDir()
-	if err != nil {
-		return ""
-	}
+	d, _ := action.StateDir(flag)
 	return d
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gitops-hub/gitops-hub/pkg/action"
+	"github.com/gitops-hub/gitops-hub/pkg/generate"
 	"github.com/gitops-hub/gitops-hub/pkg/output"
 )
 
@@ -110,7 +111,7 @@ func fleetMatrix(res *action.GenerateResult) output.Matrix {
 		cl := action.DestinationCluster(res.Registry, a)
 		rows[cl] = true
 		key := [2]string{cl, a.AppSet}
-		v := revisionOf(a.Object)
+		v := revisionOf(a)
 		if prev := m.Cells[key]; prev != "" {
 			v = prev + "," + v
 		}
@@ -128,18 +129,9 @@ func fleetMatrix(res *action.GenerateResult) output.Matrix {
 
 // revisionOf returns the chart version of the Application's chart source,
 // else the revision of its first source, else "yes".
-func revisionOf(app map[string]any) string {
-	spec, _ := app["spec"].(map[string]any)
-	var srcs []any
-	if s, ok := spec["source"].(map[string]any); ok {
-		srcs = append(srcs, s)
-	}
-	if l, ok := spec["sources"].([]any); ok {
-		srcs = append(srcs, l...)
-	}
+func revisionOf(app *generate.Application) string {
 	first := ""
-	for _, s := range srcs {
-		m, _ := s.(map[string]any)
+	for _, m := range app.Sources() {
 		rev, _ := m["targetRevision"].(string)
 		if _, ok := m["chart"]; ok && rev != "" {
 			return rev

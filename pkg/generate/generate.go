@@ -409,3 +409,20 @@ func (e *Engine) validateApp(a map[string]any, seenMeta map[string][]string) err
 	}
 	return nil
 }
+
+// Sources returns the Application's source (if any) then its sources, as
+// JSON objects.
+func (a *Application) Sources() []map[string]any {
+	spec, _ := a.Object["spec"].(map[string]any)
+	var out []map[string]any
+	if s, ok := spec["source"].(map[string]any); ok {
+		out = append(out, s)
+	}
+	l, _ := spec["sources"].([]any)
+	for _, s := range l {
+		if m, ok := s.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -19,6 +19,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
+
+	"github.com/gitops-hub/gitops-hub/pkg/kube"
 )
 
 // clusterBinaryNames are the binaries a kwokctl cluster needs in BinDir
@@ -561,27 +563,13 @@ func waitAPIServer(ctx context.Context, kubeconfig string, timeout time.Duration
 // poll calls cond every interval (the first time at once) until it returns
 // true or an error, ctx ends, or timeout passes.
 func poll(ctx context.Context, timeout, interval time.Duration, cond func(ctx context.Context) (bool, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		ok, err := cond(ctx)
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("timed out after %s", timeout)
-			}
-			return ctx.Err()
-		case <-t.C:
-		}
+	err := kube.WaitFor(tctx, interval, cond)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return fmt.Errorf("timed out after %s", timeout)
 	}
+	return err
 }
 
 // filterEnv returns env without the variables drop says yes to.

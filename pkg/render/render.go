@@ -27,7 +27,6 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	chartloader "helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/releaseutil"
-	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
@@ -296,7 +295,8 @@ func (r *Renderer) helmTemplate(ctx context.Context, app *v1alpha1.Application, 
 		if err != nil {
 			return nil, err
 		}
-		return SplitManifests(out)
+		// Argo CD splits Helm's output like any other manifests.
+		return manifests.SplitYAML(out)
 	})
 }
 
@@ -368,41 +368,6 @@ func loadChartDir(fsys fs.FS) (*chart.Chart, error) {
 		return nil, err
 	}
 	return chartloader.LoadFiles(files)
-}
-
-// SplitManifests parses a multi-document YAML stream into objects; empty
-// documents are dropped and `kind: List` is expanded, as Argo CD does.
-func SplitManifests(data []byte) ([]map[string]any, error) {
-	var out []map[string]any
-	for i, doc := range releaseutil.SplitManifests(string(data)) {
-		_ = i
-		var obj map[string]any
-		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
-			return nil, fmt.Errorf("rendered manifest is not valid YAML: %w\n%s", err, firstLines(doc, 5))
-		}
-		if len(obj) == 0 {
-			continue
-		}
-		if obj["kind"] == "List" {
-			items, _ := obj["items"].([]any)
-			for _, it := range items {
-				if m, ok := it.(map[string]any); ok {
-					out = append(out, m)
-				}
-			}
-			continue
-		}
-		out = append(out, obj)
-	}
-	return out, nil
-}
-
-func firstLines(s string, n int) string {
-	l := strings.SplitN(s, "\n", n+1)
-	if len(l) > n {
-		l = l[:n]
-	}
-	return strings.Join(l, "\n")
 }
 
 // postProcess gives namespaced objects without a namespace the
