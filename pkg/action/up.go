@@ -30,6 +30,12 @@ const (
 	// hosting clusters (provider=local).
 	LocalProviderLabel = "provider"
 	LocalProvider      = "local"
+	// LocalRuntimeAnnotation picks how a local hosting cluster runs:
+	// LocalRuntimeKwok (the default) or LocalRuntimeAPIServer, the light
+	// variant for scale measurements.
+	LocalRuntimeAnnotation = "local_runtime"
+	LocalRuntimeKwok       = "kwok"
+	LocalRuntimeAPIServer  = "apiserver"
 	// HubChart is the argo-cd chart installed into the hub.
 	HubChart = "argo-cd-10.1.1.tgz"
 	// ArgoCDNamespace is where Argo CD runs in the hub.
@@ -130,6 +136,16 @@ func (u *Up) NewFleet() (*localfleet.Fleet, []*registry.Cluster, error) {
 	f, err := localfleet.NewFleet(HubName, names...)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, c := range locals {
+		switch rt := c.Annotations[LocalRuntimeAnnotation]; rt {
+		case "", LocalRuntimeKwok:
+		case LocalRuntimeAPIServer:
+			f.APIServerOnly = append(f.APIServerOnly, c.Name)
+		default:
+			return nil, nil, fmt.Errorf("%s: annotation %s=%q: want %q (a kwok cluster, the default) or %q (a bare kube-apiserver on a shared etcd)",
+				c.Pos(), LocalRuntimeAnnotation, rt, LocalRuntimeKwok, LocalRuntimeAPIServer)
+		}
 	}
 	f.BinDir, f.Ports, f.AllowHostNetwork, f.Out = u.BinDir, ports, u.AllowHostNetwork, u.Progress
 	if f.StateDir, err = StateDir(u.StateDir); err != nil {
@@ -237,13 +253,25 @@ func Register(ctx context.Context, f *localfleet.Fleet, c *registry.Cluster) err
 	if err != nil {
 		return err
 	}
-	_, err = onboard.Register(ctx, hub, hosting, c, onboard.Options{Namespace: ArgoCDNamespace, TokenWait: 2 * time.Second})
+	wait := 2 * time.Second
+	if f.IsAPIServerOnly(c.Name) {
+		wait = time.Millisecond // no token controller: mint a token at once
+	}
+	_, err = onboard.Register(ctx, hub, hosting, c, onboard.Options{Namespace: ArgoCDNamespace, TokenWait: wait})
 	return err
 }
 
 // WaitSynced polls the hub until every Application is Synced and Healthy
-// and its last operation succeeded, printing changes to progress.
+// and its last operation succeeded, printing changes to progress. An
+// Application of an apiserver-only cluster only has to be Synced: nothing
+// runs its Pods, so its Deployments stay Progressing.
 func WaitSynced(ctx context.Context, f *localfleet.Fleet, timeout time.Duration, progress io.Writer) ([]status.App, error) {
+	ready := func(a status.App) bool {
+		if f.IsAPIServerOnly(a.Cluster) {
+			return a.Synced()
+		}
+		return a.Ready()
+	}
 	hub, err := kube.Load(HubName, f.Kubeconfig(HubName))
 	if err != nil {
 		return nil, err
@@ -257,17 +285,22 @@ func WaitSynced(ctx context.Context, f *localfleet.Fleet, timeout time.Duration,
 		if err != nil {
 			return false, nil
 		}
-		ready, total := status.Summary(apps)
-		if line := fmt.Sprintf("   %d/%d Applications Synced and Healthy", ready, total); line != last {
+		n := 0
+		for _, a := range apps {
+			if ready(a) {
+				n++
+			}
+		}
+		if line := fmt.Sprintf("   %d/%d Applications Synced and Healthy", n, len(apps)); line != last {
 			fmt.Fprintln(progress, line)
 			last = line
 		}
-		return total > 0 && ready == total, nil
+		return len(apps) > 0 && n == len(apps), nil
 	})
 	if err != nil {
 		var msg string
 		for _, a := range apps {
-			if !a.Ready() {
+			if !ready(a) {
 				msg += fmt.Sprintf("\n  %s: sync %s, health %s, operation %s %s", a.Name, a.Sync, a.Health, a.Operation, a.Message)
 			}
 		}

@@ -27,6 +27,11 @@ daemon serving this repository's HEAD and a Helm chart server. The hub is bootst
 CRDs, the argo-cd chart, the root Application), the hosting clusters are registered, and up waits
 until every Application is Synced and Healthy.
 
+A registry entry annotated local_runtime: apiserver becomes an apiserver-only cluster instead: a
+bare kube-apiserver on an etcd shared with the other such clusters, for measuring how far one hub
+scales (hack/fleet-scale.sh). Nothing runs its Pods, so its Applications are waited for Synced
+only.
+
 The binaries come from 'make tools' (hack/tools/build.sh), cached outside the repository; after
 it, up works offline. Everything listens on 127.0.0.1, inside a network namespace that has only
 loopback (up re-executes itself under unshare when needed). up on a running fleet completes it.

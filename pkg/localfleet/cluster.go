@@ -148,6 +148,9 @@ func (f *Fleet) EnsureCluster(ctx context.Context, name string, base int) error 
 // and waits until they are gone; its data stays. Any component kwokctl left
 // running is stopped by its PID.
 func (f *Fleet) StopCluster(ctx context.Context, name string) error {
+	if f.IsAPIServerOnly(name) {
+		return f.stopAPIServerCluster(ctx, name)
+	}
 	if _, err := os.Stat(f.kwokClusterDir(name)); err != nil {
 		return fmt.Errorf("stop cluster %s: no such cluster (%w)", name, err)
 	}
@@ -181,6 +184,13 @@ func (f *Fleet) StopCluster(ctx context.Context, name string) error {
 // waits until its kube-apiserver is ready. Its ports, certificates and data
 // are those it had.
 func (f *Fleet) StartCluster(ctx context.Context, name string) error {
+	if f.IsAPIServerOnly(name) {
+		base, err := f.ClusterBase(name)
+		if err != nil {
+			return err
+		}
+		return f.EnsureAPIServerCluster(ctx, name, base)
+	}
 	if err := f.checkNetwork(); err != nil {
 		return fmt.Errorf("start cluster %s: %w", name, err)
 	}
@@ -215,6 +225,12 @@ func (f *Fleet) StartCluster(ctx context.Context, name string) error {
 // is not an error.
 func (f *Fleet) DeleteCluster(ctx context.Context, name string) error {
 	var errs []error
+	if _, err := f.procs().Record(APIServerProc(name)); err == nil {
+		// An apiserver-only cluster.
+		if err := f.procs().Stop(ctx, APIServerProc(name)); err != nil {
+			return fmt.Errorf("delete cluster %s: %w", name, err)
+		}
+	}
 	comps := f.kwokComponents(name)
 	if _, err := os.Stat(f.kwokClusterDir(name)); err == nil {
 		if _, err := os.Stat(f.Bin("kwokctl")); err != nil {
@@ -261,6 +277,9 @@ func (f *Fleet) DeleteCluster(ctx context.Context, name string) error {
 
 // ClusterAlive reports whether a cluster's kube-apiserver process runs.
 func (f *Fleet) ClusterAlive(name string) bool {
+	if f.IsAPIServerOnly(name) {
+		return f.procs().Alive(APIServerProc(name))
+	}
 	for _, c := range f.kwokComponents(name) {
 		if c.Name == name+"/kube-apiserver" {
 			return true

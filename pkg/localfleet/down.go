@@ -55,11 +55,12 @@ func (f *Fleet) Down(ctx context.Context) error {
 		errs = append(errs, err)
 	} else {
 		for _, r := range recs {
-			if !slices.Contains(names, r.Name) && r.Name != ProcNetnsHolder {
+			if !slices.Contains(names, r.Name) && r.Name != ProcNetnsHolder && r.Name != ProcSharedEtcd {
 				names = append(names, r.Name)
 			}
 		}
 	}
+	names = append(names, ProcSharedEtcd) // after the apiservers that use it
 	for _, name := range names {
 		if _, err := procs.Record(name); errors.Is(err, fs.ErrNotExist) {
 			continue

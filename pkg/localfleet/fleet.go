@@ -64,6 +64,9 @@ type Fleet struct {
 	Hub string
 	// Hosting are the hosting clusters' names, in port order.
 	Hosting []string
+	// APIServerOnly names the hosting clusters that are a bare kube-apiserver
+	// on the shared etcd instead of a kwok cluster (see EnsureAPIServerCluster).
+	APIServerOnly []string
 	// Ports are the fixed loopback ports; the zero value means DefaultPorts().
 	Ports Ports
 	// Nodes is the number of simulated nodes per cluster; 0 means 2.
@@ -92,6 +95,9 @@ type Ports struct {
 	Redis  int `json:"redis"`
 	Git    int `json:"git"`
 	Charts int `json:"charts"`
+	// SharedEtcd is the client port of the etcd of the apiserver-only
+	// clusters; its peer port is the next one.
+	SharedEtcd int `json:"sharedEtcd,omitempty"`
 
 	RepoServer        int `json:"repoServer"`
 	RepoServerMetrics int `json:"repoServerMetrics"`
@@ -118,6 +124,7 @@ func DefaultPorts() Ports {
 		Redis:             16379,
 		Git:               19418,
 		Charts:            18879,
+		SharedEtcd:        16430,
 		RepoServer:        18081,
 		RepoServerMetrics: 18084,
 		ControllerMetrics: 18082,
@@ -167,7 +174,9 @@ type State struct {
 	BinDir   string   `json:"binDir"`
 	Hub      string   `json:"hub"`
 	Hosting  []string `json:"hosting"`
-	Ports    Ports    `json:"ports"`
+	// APIServerOnly are the apiserver-only hosting clusters.
+	APIServerOnly []string `json:"apiServerOnly,omitempty"`
+	Ports         Ports    `json:"ports"`
 	// GitURL and ChartURL are where Argo CD reads the repository and the charts.
 	GitURL   string `json:"gitURL"`
 	ChartURL string `json:"chartURL"`
@@ -419,10 +428,18 @@ func (f *Fleet) allPorts() ([]labeledPort, error) {
 		{p.AppSetWebhook, "argocd-applicationset-controller webhook"},
 		{p.Server, "argocd-server"}, {p.ServerMetrics, "argocd-server metrics"},
 	}
+	if len(f.APIServerOnly) > 0 {
+		client, peer := f.sharedEtcdPorts()
+		list = append(list, labeledPort{client, "shared etcd"}, labeledPort{peer, "shared etcd peer"})
+	}
 	for _, c := range f.Clusters() {
 		base, err := f.ClusterBase(c)
 		if err != nil {
 			return nil, err
+		}
+		if f.IsAPIServerOnly(c) {
+			list = append(list, labeledPort{base, c + " kube-apiserver"})
+			continue
 		}
 		for _, lp := range ClusterPortsAt(base).list() {
 			list = append(list, labeledPort{lp.port, c + " " + lp.label})
@@ -495,7 +512,7 @@ func Load(stateDir string) (*Fleet, *State, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	f := &Fleet{StateDir: stateDir, BinDir: s.BinDir, Hub: s.Hub, Hosting: s.Hosting, Ports: s.Ports}
+	f := &Fleet{StateDir: stateDir, BinDir: s.BinDir, Hub: s.Hub, Hosting: s.Hosting, APIServerOnly: s.APIServerOnly, Ports: s.Ports}
 	if d := os.Getenv(EnvBinDir); d != "" {
 		f.BinDir = d
 	}
@@ -507,7 +524,7 @@ func (f *Fleet) state() (*State, error) {
 	s, err := LoadState(f.StateDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &State{
-			Version: stateVersion, StateDir: f.StateDir, BinDir: f.binDir(), Hub: f.Hub, Hosting: f.Hosting,
+			Version: stateVersion, StateDir: f.StateDir, BinDir: f.binDir(), Hub: f.Hub, Hosting: f.Hosting, APIServerOnly: f.APIServerOnly,
 			Ports: f.ports(), GitURL: f.GitURL(), ChartURL: f.ChartURL(), Created: time.Now().UTC(),
 		}, nil
 	}

@@ -156,7 +156,7 @@ func testFleet(t *testing.T, hub string, hosting ...string) *Fleet {
 	}
 	pp := Ports{
 		ClusterStride: 10, ClusterBase: testPorts.block(t, 10*(1+len(hosting))),
-		Redis: testPorts.one(t), Git: testPorts.one(t), Charts: testPorts.one(t),
+		Redis: testPorts.one(t), Git: testPorts.one(t), Charts: testPorts.one(t), SharedEtcd: testPorts.block(t, 2),
 		RepoServer: testPorts.one(t), RepoServerMetrics: testPorts.one(t), ControllerMetrics: testPorts.one(t),
 		CommitServer: testPorts.one(t), AppSetMetrics: testPorts.one(t), AppSetProbe: testPorts.one(t), AppSetWebhook: testPorts.one(t),
 		Server: testPorts.one(t), ServerMetrics: testPorts.one(t),

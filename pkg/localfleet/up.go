@@ -67,13 +67,17 @@ func (f *Fleet) ClusterActions() []Action {
 	var out []Action
 	for _, name := range f.Clusters() {
 		base, err := f.ClusterBase(name)
+		what, ensure := "Creating cluster %s (https://127.0.0.1:%d)", f.EnsureCluster
+		if f.IsAPIServerOnly(name) {
+			what, ensure = "Creating apiserver-only cluster %s (https://127.0.0.1:%d)", f.EnsureAPIServerCluster
+		}
 		out = append(out, Action{
-			Name: fmt.Sprintf("Creating cluster %s (https://127.0.0.1:%d)", name, base),
+			Name: fmt.Sprintf(what, name, base),
 			Run: func(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				return f.EnsureCluster(ctx, name, base)
+				return ensure(ctx, name, base)
 			},
 		})
 	}

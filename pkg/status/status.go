@@ -35,7 +35,13 @@ type App struct {
 // Ready reports whether the Application is Synced and Healthy and its last
 // operation (if any) succeeded.
 func (a App) Ready() bool {
-	return a.Sync == "Synced" && a.Health == "Healthy" && (a.Operation == "" || a.Operation == "Succeeded")
+	return a.Synced() && a.Health == "Healthy"
+}
+
+// Synced reports whether the Application is Synced and its last operation
+// (if any) succeeded, whatever its health.
+func (a App) Synced() bool {
+	return a.Sync == "Synced" && (a.Operation == "" || a.Operation == "Succeeded")
 }
 
 // List reads every Application of namespace from the hub.

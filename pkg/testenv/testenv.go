@@ -33,9 +33,8 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/gitops-hub/gitops-hub/pkg/controlplane"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 )
 
@@ -51,8 +50,8 @@ const BuildCommand = "hack/tools/build.sh etcd kubernetes"
 
 // Service-account issuer and Service CIDR of every test cluster.
 const (
-	ServiceAccountIssuer = "https://kubernetes.default.svc"
-	ServiceClusterIPs    = "10.0.0.0/24"
+	ServiceAccountIssuer = controlplane.ServiceAccountIssuer
+	ServiceClusterIPs    = controlplane.ServiceClusterIPs
 )
 
 // DefaultStartTimeout bounds the start of a whole Env (etcd plus every
@@ -94,7 +93,7 @@ type envCluster struct {
 	name      string
 	port      int
 	dir       string
-	pki       *PKI
+	pki       *controlplane.PKI
 	cluster   *kube.Cluster
 	apiserver *process
 	kcm       *process
@@ -267,7 +266,7 @@ func (e *Env) Clusters() []*kube.Cluster {
 }
 
 // PKI returns the key material of the cluster called name, or nil.
-func (e *Env) PKI(name string) *PKI {
+func (e *Env) PKI(name string) *controlplane.PKI {
 	if ec := e.find(name); ec != nil {
 		return ec.pki
 	}
@@ -352,16 +351,8 @@ func (e *Env) startEtcd(ctx context.Context, binDir string) error {
 		if err != nil {
 			return err
 		}
-		client := "http://127.0.0.1:" + strconv.Itoa(ports[0])
-		peer := "http://127.0.0.1:" + strconv.Itoa(ports[1])
-		args := []string{
-			"--name=testenv",
-			"--data-dir=" + filepath.Join(dir, "data-"+strconv.Itoa(attempt)),
-			"--listen-client-urls=" + client, "--advertise-client-urls=" + client,
-			"--listen-peer-urls=" + peer, "--initial-advertise-peer-urls=" + peer,
-			"--initial-cluster=testenv=" + peer,
-			"--unsafe-no-fsync", "--quota-backend-bytes=2147483648", "--log-level=warn",
-		}
+		args := controlplane.EtcdArgs("testenv", filepath.Join(dir, "data-"+strconv.Itoa(attempt)), ports[0], ports[1])
+		client := controlplane.EtcdURL(ports[0])
 		p, err := startProcess("etcd", filepath.Join(binDir, "etcd"), args, filepath.Join(dir, "etcd.log"))
 		if err != nil {
 			return err
@@ -409,7 +400,7 @@ func waitHTTPHealthy(ctx context.Context, p *process, url string) error {
 
 func (e *Env) startCluster(ctx context.Context, binDir string, ec *envCluster, opts Options) error {
 	var err error
-	if ec.pki, err = NewPKI(filepath.Join(ec.dir, "pki"), ec.name); err != nil {
+	if ec.pki, err = controlplane.NewPKI(filepath.Join(ec.dir, "pki"), ec.name); err != nil {
 		return fmt.Errorf("cluster %q: PKI: %w", ec.name, err)
 	}
 	for attempt := 1; ; attempt++ {
@@ -436,26 +427,8 @@ func (e *Env) startCluster(ctx context.Context, binDir string, ec *envCluster, o
 }
 
 func (e *Env) startAPIServer(ctx context.Context, binDir string, ec *envCluster) error {
-	p := ec.pki
-	args := []string{
-		"--etcd-servers=" + e.EtcdURL,
-		"--etcd-prefix=/" + ec.name,
-		"--bind-address=127.0.0.1",
-		"--advertise-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(ec.port),
-		"--cert-dir=" + filepath.Join(ec.dir, "certs"),
-		"--tls-cert-file=" + p.ServerCert,
-		"--tls-private-key-file=" + p.ServerKey,
-		"--client-ca-file=" + p.CACert,
-		"--service-account-key-file=" + p.SAPub,
-		"--service-account-signing-key-file=" + p.SAKey,
-		"--service-account-issuer=" + ServiceAccountIssuer,
-		"--service-cluster-ip-range=" + ServiceClusterIPs,
-		"--authorization-mode=RBAC",
-		"--allow-privileged=true",
-		"--endpoint-reconciler-type=none", // loopback IPs are invalid in Endpoints
-		"--profiling=false",
-	}
+	api := controlplane.APIServer{Name: ec.name, EtcdURL: e.EtcdURL, Port: ec.port, CertDir: filepath.Join(ec.dir, "certs"), PKI: ec.pki}
+	args := api.Args()
 	logPath := filepath.Join(ec.dir, "kube-apiserver.log")
 	proc, err := startProcess("kube-apiserver "+ec.name, filepath.Join(binDir, "kube-apiserver"), args, logPath)
 	if err != nil {
@@ -466,7 +439,7 @@ func (e *Env) startAPIServer(ctx context.Context, binDir string, ec *envCluster)
 	e.mu.Unlock()
 
 	kubeconfig := filepath.Join(ec.dir, "kubeconfig")
-	if err := writeKubeconfig(kubeconfig, ec.name, "https://127.0.0.1:"+strconv.Itoa(ec.port), p); err != nil {
+	if err := controlplane.WriteKubeconfig(kubeconfig, ec.name, api.Server(), ec.pki); err != nil {
 		return fmt.Errorf("cluster %q: kubeconfig: %w", ec.name, err)
 	}
 	c, err := kube.Load(ec.name, kubeconfig)
@@ -531,15 +504,4 @@ func (e *Env) startControllerManager(ctx context.Context, binDir string, ec *env
 		return fmt.Errorf("cluster %q: kube-controller-manager not working: %w", ec.name, err)
 	}
 	return nil
-}
-
-// writeKubeconfig writes a self-contained admin kubeconfig (certificates
-// embedded) with mode 0600.
-func writeKubeconfig(path, name, server string, p *PKI) error {
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters[name] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: p.CAData}
-	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: p.AdminCertData, ClientKeyData: p.AdminKeyData}
-	cfg.Contexts[name] = &clientcmdapi.Context{Cluster: name, AuthInfo: "admin"}
-	cfg.CurrentContext = name
-	return clientcmd.WriteToFile(*cfg, path)
 }

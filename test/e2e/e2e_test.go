@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +90,58 @@ func waitFor(t *testing.T, ctx context.Context, what string, timeout time.Durati
 	d := time.Since(start)
 	t.Logf("%s after %s", what, d.Round(100*time.Millisecond))
 	return d
+}
+
+// trace logs, every few seconds and only when it changes, the state of the
+// Applications whose destination is cluster, so that a slow or failed
+// convergence shows its timeline. Stop it with the returned function.
+func trace(t *testing.T, ctx context.Context, hub *kube.Cluster, cluster string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(done)
+		last := map[string]string{}
+		for {
+			if apps, err := status.List(ctx, hub.Dynamic, "argocd"); err == nil {
+				for _, a := range apps {
+					if !strings.HasSuffix(a.Name, strings.ToLower(cluster)) {
+						continue
+					}
+					line := fmt.Sprintf("sync %s health %s operation %s %s", a.Sync, a.Health, a.Operation, a.Message)
+					if last[a.Name] != line {
+						last[a.Name] = line
+						t.Logf("  +%s %s: %s", time.Since(start).Round(time.Second), a.Name, line)
+					}
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(3 * time.Second):
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// logTail logs the last n lines of a process log that mention match.
+func logTail(t *testing.T, path, match string, n int) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Logf("%s: %v", path, err)
+		return
+	}
+	var lines []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, match) {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	t.Logf("last %d lines of %s that mention %s:\n%s", len(lines), path, match, strings.Join(lines, "\n"))
 }
 
 func TestLocalFleet(t *testing.T) {
@@ -249,31 +303,56 @@ func TestLocalFleet(t *testing.T) {
 	})
 
 	t.Run("a stopped hosting cluster does not block the other; it converges after restart", func(t *testing.T) {
-		if err := f.StopCluster(ctx, staging); err != nil {
-			t.Fatal(err)
-		}
-		marker := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
-		edit(t, repo, "environments/default/addons/argo-cd/values.yaml", "e2e: change a default value", func(s string) string {
-			return strings.Replace(s, "configs:\n  cm:\n", "configs:\n  cm:\n    gitops-hub.e2e-marker: "+marker+"\n", 1)
+		stop := trace(t, ctx, hub, staging)
+		t.Cleanup(func() {
+			stop()
+			if t.Failed() {
+				logTail(t, f.LogPath(localfleet.ProcController), strings.ToLower(staging), 60)
+			}
 		})
-		if _, err := action.Publish(ctx, f, repo); err != nil {
-			t.Fatal(err)
+		// HUBCTL_E2E_RESTARTS repeats the scenario, to study its timing.
+		rounds, _ := strconv.Atoi(os.Getenv("HUBCTL_E2E_RESTARTS"))
+		for round := 1; round <= max(rounds, 1); round++ {
+			restartRound(t, ctx, f, repo, dev, stg, round)
 		}
-		waitFor(t, ctx, develop+" synced the commit while "+staging+" is down", 4*time.Minute, func(ctx context.Context) (bool, error) {
-			v, _, err := configMapValue(ctx, dev, "argocd", "argocd-cm", "gitops-hub.e2e-marker")
-			return err == nil && v == marker, nil
-		})
-		if err := f.StartCluster(ctx, staging); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, ctx, staging+" converged after restart", 5*time.Minute, func(ctx context.Context) (bool, error) {
-			v, _, err := configMapValue(ctx, stg, "argocd", "argocd-cm", "gitops-hub.e2e-marker")
-			return err == nil && v == marker, nil
-		})
-		if _, err := action.WaitSynced(ctx, f, 5*time.Minute, logWriter{t}); err != nil {
+		if _, err := action.WaitSynced(ctx, f, 8*time.Minute, logWriter{t}); err != nil {
 			t.Error(err)
 		}
 	})
+}
+
+// restartRound stops the staging cluster, commits a default value, checks
+// that develop gets it meanwhile, starts staging again and waits until it
+// has it too.
+func restartRound(t *testing.T, ctx context.Context, f *localfleet.Fleet, repo string, dev, stg *kube.Cluster, round int) {
+	t.Helper()
+	if err := f.StopCluster(ctx, staging); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("round %d: %s stopped", round, staging)
+	marker := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
+	edit(t, repo, "environments/default/addons/argo-cd/values.yaml", "e2e: change a default value", func(s string) string {
+		if old := regexp.MustCompile(`(?m)^    gitops-hub\.e2e-marker: .*$`); old.MatchString(s) {
+			return old.ReplaceAllLiteralString(s, "    gitops-hub.e2e-marker: "+marker)
+		}
+		return strings.Replace(s, "configs:\n  cm:\n", "configs:\n  cm:\n    gitops-hub.e2e-marker: "+marker+"\n", 1)
+	})
+	if _, err := action.Publish(ctx, f, repo); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, develop+" synced the commit while "+staging+" is down", 4*time.Minute, func(ctx context.Context) (bool, error) {
+		v, _, err := configMapValue(ctx, dev, "argocd", "argocd-cm", "gitops-hub.e2e-marker")
+		return err == nil && v == marker, nil
+	})
+	if err := f.StartCluster(ctx, staging); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("round %d: %s started again", round, staging)
+	d := waitFor(t, ctx, staging+" converged after restart", 8*time.Minute, func(ctx context.Context) (bool, error) {
+		v, _, err := configMapValue(ctx, stg, "argocd", "argocd-cm", "gitops-hub.e2e-marker")
+		return err == nil && v == marker, nil
+	})
+	t.Logf("MEASURE restart-to-converged %s", d.Round(100*time.Millisecond))
 }
 
 func load(t *testing.T, f *localfleet.Fleet, name string) *kube.Cluster {

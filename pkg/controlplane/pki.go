@@ -1,4 +1,9 @@
-package testenv
+// Package controlplane holds what every hand-started Kubernetes control
+// plane of this project needs, whoever runs its processes (pkg/testenv for
+// tests, pkg/localfleet for the fleet's apiserver-only clusters): the key
+// material (PKI), an admin kubeconfig, and the etcd and kube-apiserver
+// command lines for apiservers that share one etcd under their own prefix.
+package controlplane
 
 import (
 	"crypto/ecdsa"
@@ -15,7 +20,7 @@ import (
 	"time"
 )
 
-// PKI is the key material of one test control plane, as PEM files in Dir:
+// PKI is the key material of one control plane, as PEM files in Dir:
 // its own CA, the apiserver's serving certificate (127.0.0.1, localhost and
 // the in-cluster names), an admin client certificate (O=system:masters) and
 // the service-account signing key pair. Every cluster gets its own, so a
@@ -34,13 +39,9 @@ type PKI struct {
 	CAData, AdminCertData, AdminKeyData []byte // PEM, for kubeconfigs
 }
 
-// NewPKI generates the key material of one cluster into dir (ECDSA P-256,
-// valid for a year). Keys are written with mode 0600.
-func NewPKI(dir, clusterName string) (*PKI, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	p := &PKI{
+// pkiAt names the files of the key material in dir.
+func pkiAt(dir string) *PKI {
+	return &PKI{
 		Dir:        dir,
 		CACert:     filepath.Join(dir, "ca.crt"),
 		CAKey:      filepath.Join(dir, "ca.key"),
@@ -51,6 +52,44 @@ func NewPKI(dir, clusterName string) (*PKI, error) {
 		SAKey:      filepath.Join(dir, "sa.key"),
 		SAPub:      filepath.Join(dir, "sa.pub"),
 	}
+}
+
+// LoadPKI reads the key material NewPKI wrote into dir.
+func LoadPKI(dir string) (*PKI, error) {
+	p := pkiAt(dir)
+	for _, f := range []struct {
+		path string
+		dst  *[]byte
+	}{{p.CACert, &p.CAData}, {p.AdminCert, &p.AdminCertData}, {p.AdminKey, &p.AdminKeyData}} {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			return nil, fmt.Errorf("key material in %s: %w", dir, err)
+		}
+		*f.dst = b
+	}
+	for _, path := range []string{p.CAKey, p.ServerCert, p.ServerKey, p.SAKey, p.SAPub} {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("key material in %s: %w", dir, err)
+		}
+	}
+	return p, nil
+}
+
+// EnsurePKI returns the key material in dir, generating it when dir holds none.
+func EnsurePKI(dir, clusterName string) (*PKI, error) {
+	if _, err := os.Stat(filepath.Join(dir, "ca.crt")); err == nil {
+		return LoadPKI(dir)
+	}
+	return NewPKI(dir, clusterName)
+}
+
+// NewPKI generates the key material of one cluster into dir (ECDSA P-256,
+// valid for a year). Keys are written with mode 0600.
+func NewPKI(dir, clusterName string) (*PKI, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	p := pkiAt(dir)
 	now := time.Now().Add(-time.Hour) // tolerate a little clock skew
 	notAfter := now.Add(365 * 24 * time.Hour)
 
@@ -60,7 +99,7 @@ func NewPKI(dir, clusterName string) (*PKI, error) {
 	}
 	caTmpl := &x509.Certificate{
 		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "gitops-hub-testenv-ca-" + clusterName},
+		Subject:               pkix.Name{CommonName: "gitops-hub-ca-" + clusterName},
 		NotBefore:             now,
 		NotAfter:              notAfter,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
