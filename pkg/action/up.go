@@ -217,9 +217,13 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 	}
 	if err := f.Run(ctx, f.UpActions(localfleet.UpOptions{RepoDir: u.repo(), ChartsDir: charts, SelfExe: u.Hubctl, Bootstrap: hubSteps,
 		// A hosting cluster that was down and is back can stay "Synced" on a
-		// stale comparison until a hard refresh: refresh hard every minute so
-		// that the fleet converges by itself.
-		ArgoCD: localfleet.ArgoCDOptions{AppHardResync: 60}})); err != nil {
+		// stale comparison: with server-side diff (which Argo CD uses with
+		// ServerSideApply) a failed comparison still records the new revision,
+		// and later normal refreshes reuse the diff cached before it
+		// (useDiffCache in Argo CD's controller/state.go). Only a hard refresh
+		// bypasses that cache. So every periodic refresh is a hard one, once a
+		// minute without jitter, and the fleet converges by itself.
+		ArgoCD: localfleet.ArgoCDOptions{AppResync: 60, AppHardResync: 60, AppResyncJitter: 0}})); err != nil {
 		return nil, err
 	}
 	timeout := u.Timeout

@@ -26,6 +26,9 @@ type ArgoCDOptions struct {
 	// argocd-cm's timeout.hard.reconciliation reaches the controller as the
 	// environment of its Deployment; local processes take the flag.
 	AppHardResync int
+	// AppResyncJitter is its --app-resync-jitter in seconds, the random delay
+	// added to each periodic refresh (Argo CD's default is 60); 0 means none.
+	AppResyncJitter int
 	// LogLevel is every process's --loglevel; default "info".
 	LogLevel string
 }
@@ -124,7 +127,8 @@ func (f *Fleet) StartArgoCD(ctx context.Context, opts ArgoCDOptions) error {
 	args = slices.Concat(common, []string{
 		"--kubeconfig", opts.Kubeconfig, "--namespace", opts.Namespace,
 		"--redis", redis, "--repo-server", repoServer, "--commit-server", local(p.CommitServer),
-		"--metrics-port", strconv.Itoa(p.ControllerMetrics), "--app-resync", strconv.Itoa(opts.AppResync), "--app-hard-resync", strconv.Itoa(opts.AppHardResync)})
+		"--metrics-port", strconv.Itoa(p.ControllerMetrics), "--app-resync", strconv.Itoa(opts.AppResync), "--app-hard-resync", strconv.Itoa(opts.AppHardResync),
+		"--app-resync-jitter", strconv.Itoa(opts.AppResyncJitter)})
 	healthz := "http://" + local(p.ControllerMetrics) + "/healthz"
 	if err := f.startArgoCD(ctx, ProcController, bin, args, env, []string{"HOSTNAME=argocd-application-controller-0"}, controllerPorts,
 		"healthy at "+healthz+" (served once its caches synced)", func(ctx context.Context) (bool, error) {
