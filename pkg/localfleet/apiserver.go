@@ -6,14 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/gitops-hub/gitops-hub/pkg/controlplane"
 )
 
 // Apiserver-only clusters: the light variant of a hosting cluster, for
-// measuring how far one hub scales. Each is a bare kube-apiserver (about a
-// fifth of a kwok cluster's memory) whose data lives under its own prefix of
+// measuring how far one hub scales. Each is a bare kube-apiserver (about
+// 40 % of a kwok cluster's memory with the six addons) whose data lives under its own prefix of
 // one etcd shared by all of them (process ProcSharedEtcd). Nothing else
 // runs: no controllers, no scheduler, no nodes. So objects are stored and
 // served exactly as in a real cluster (Argo CD syncs, diffs and watches them
@@ -101,10 +100,15 @@ func (f *Fleet) EnsureAPIServerCluster(ctx context.Context, name string, port in
 	}); err != nil {
 		return fmt.Errorf("cluster %s: recording it in %s: %w", name, stateFile, err)
 	}
+	ready, err := apiServerReady(kubeconfig)
+	if err != nil {
+		return fmt.Errorf("cluster %s: %w", name, err)
+	}
 	proc := APIServerProc(name)
 	c := Command{Path: f.Bin("kube-apiserver"), Args: api.Args(), Env: append(os.Environ(), apiServerOnlyEnv()...)}
 	err = f.ensureProcess(ctx, proc, c, []labeledPort{{port, name + " kube-apiserver"}}, "ready at "+api.Server()+"/readyz", defaultReadyWithin, func(ctx context.Context) (bool, error) {
-		return waitAPIServer(ctx, kubeconfig, apiServerProbe) == nil, nil
+		ok, _ := ready(ctx)
+		return ok, nil
 	})
 	if err != nil {
 		return fmt.Errorf("cluster %s: %w", name, err)
@@ -119,9 +123,6 @@ func (f *Fleet) EnsureAPIServerCluster(ctx context.Context, name string, port in
 // Without its watch cache an apiserver serves every watch from etcd:
 // slower, but the same API.
 func apiServerOnlyEnv() []string { return []string{"GOGC=50", "GOMEMLIMIT=400MiB"} }
-
-// apiServerProbe bounds one readiness probe of EnsureAPIServerCluster.
-const apiServerProbe = 2 * time.Second
 
 // stopAPIServerCluster stops an apiserver-only cluster's kube-apiserver; its
 // data stays in the shared etcd.

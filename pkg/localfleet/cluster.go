@@ -553,30 +553,42 @@ func waitNodesReady(ctx context.Context, kubeconfig string, n int, timeout time.
 // waitAPIServer polls the kube-apiserver of a kubeconfig (its current
 // context) until /readyz answers 200, for up to timeout.
 func waitAPIServer(ctx context.Context, kubeconfig string, timeout time.Duration) error {
-	host, hc, err := apiClient(kubeconfig)
+	ready, err := apiServerReady(kubeconfig)
 	if err != nil {
 		return err
 	}
-	url := host + "/readyz"
 	var last string
 	err = poll(ctx, timeout, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
+		ok, why := ready(ctx)
+		last = why
+		return ok, nil
+	})
+	if err != nil {
+		return fmt.Errorf("kube-apiserver not ready: %w (last: %s)", err, last)
+	}
+	return nil
+}
+
+// apiServerReady returns a probe of the kube-apiserver of a kubeconfig:
+// one GET of /readyz, true on 200, else what it got.
+func apiServerReady(kubeconfig string) (func(ctx context.Context) (bool, string), error) {
+	host, hc, err := apiClient(kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	url := host + "/readyz"
+	return func(ctx context.Context) (bool, string) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
-			return false, err
+			return false, err.Error()
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
-			last = err.Error()
-			return false, nil
+			return false, err.Error()
 		}
 		resp.Body.Close()
-		last = resp.Status
-		return resp.StatusCode == http.StatusOK, nil
-	})
-	if err != nil {
-		return fmt.Errorf("kube-apiserver %s not ready: %w (last: %s)", host, err, last)
-	}
-	return nil
+		return resp.StatusCode == http.StatusOK, url + ": " + resp.Status
+	}, nil
 }
 
 // poll calls cond every interval (the first time at once) until it returns
