@@ -345,13 +345,15 @@ func swap(a, b, prefix string) error {
 	if err == nil || !errors.Is(err, errExchangeUnsupported) {
 		return err
 	}
+	// A fresh name (os.Rename never replaces a folder).
 	aside, err := os.MkdirTemp(filepath.Dir(b), prefix)
 	if err != nil {
 		return err
 	}
-	// rename(2) replaces the empty folder aside.
+	if err := os.Remove(aside); err != nil {
+		return err
+	}
 	if err := os.Rename(b, aside); err != nil {
-		os.Remove(aside)
 		return err
 	}
 	if err := os.Rename(a, b); err != nil {
