@@ -310,16 +310,16 @@ func WriteTree(ctx context.Context, out *outdir.Dir, results []render.Result) er
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d Application(s) failed to render: %s left unchanged", failed, out.Given)
+		return fmt.Errorf("%d Application(s) failed to render: left unchanged", failed)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("interrupted: %s left unchanged: %w", out.Given, err)
+		return fmt.Errorf("interrupted, left unchanged: %w", err)
 	}
 	return out.Replace(ctx, func(ctx context.Context, root string) error {
 		made := map[string]bool{}
 		for i, r := range results {
 			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("interrupted: %s left unchanged: %w", out.Given, err)
+				return fmt.Errorf("interrupted, left unchanged: %w", err)
 			}
 			p := filepath.Join(root, paths[i])
 			if d := filepath.Dir(p); !made[d] {

@@ -45,7 +45,15 @@ repository at --revision), plain directories and Kustomize sources.
 
 Identical renders are done once; independent renders run in parallel; charts are fetched
 once into a content-addressed cache. Every Application is rendered even when another fails;
-errors are reported at the end and the exit status is then 2.`,
+errors are reported at the end and the exit status is then 2.
+
+--out DIR writes DIR/<cluster>/<application>.yaml (DIR/<cluster>/<namespace>/<application>.yaml
+for Applications of one cluster that share a name) and a marker file DIR/.hubctl-render. DIR
+must be absent, empty or a previous hubctl output (it holds the marker); anything else is
+refused with nothing changed. --force also replaces a non-empty folder without the marker, but
+never a file, a link, or a folder that is or contains the repository, the working directory,
+$HOME or /. DIR is swapped whole and atomically, and only when every Application rendered: a
+failed or interrupted render leaves it as it was.`,
 		Example: `  hubctl render --cluster eks-develop-clientA-services
   hubctl render --out rendered/                     # rendered/<cluster>/<application>.yaml
   hubctl render --app argo-cd --chart-mirror https://argoproj.github.io/argo-helm=./charts`,
@@ -143,7 +151,7 @@ func runRender(ctx context.Context, streams Streams, o *renderOptions) error {
 	fmt.Fprintln(streams.ErrOut)
 	if out != nil {
 		if err := action.WriteTree(ctx, out, results); err != nil {
-			return fmt.Errorf("writing --out %s: %w", o.OutDir, err)
+			return fmt.Errorf("--out %s: %w", o.OutDir, err)
 		}
 	}
 	if len(res.Generated.Errors) > 0 {
@@ -152,15 +160,15 @@ func runRender(ctx context.Context, streams Streams, o *renderOptions) error {
 	return nil
 }
 
-// protectedDirs are the folders --out may never contain: the repository,
-// the working directory and $HOME (outdir.Open adds /).
-func protectedDirs(repo string) []string {
+// protectedDirs are the folders --out may never be or contain: the
+// repository, the working directory and $HOME (outdir.Open adds /).
+func protectedDirs(repo string) []outdir.Protected {
 	if repo == "" {
 		repo = "."
 	}
-	dirs := []string{repo, "."}
+	dirs := []outdir.Protected{{What: "the repository", Path: repo}, {What: "the working directory", Path: "."}}
 	if home, err := os.UserHomeDir(); err == nil {
-		dirs = append(dirs, home)
+		dirs = append(dirs, outdir.Protected{What: "$HOME", Path: home})
 	}
 	return dirs
 }

@@ -77,11 +77,17 @@ func (e *RefusedError) Error() string {
 	return fmt.Sprintf("--out %s: %s; nothing was changed", e.Dir, e.Reason)
 }
 
+// Protected is a folder that an output folder may never be or contain.
+type Protected struct {
+	What string // "the repository", ...
+	Path string
+}
+
 // Open resolves dir (symbolic links and "..", as the kernel does) and checks
 // that hubctl may replace it: see the package comment. protected are the
 // folders dir may never contain, besides /; those that do not exist are
 // ignored. Open changes nothing on disk.
-func Open(dir string, force bool, protected []string) (*Dir, error) {
+func Open(dir string, force bool, protected []Protected) (*Dir, error) {
 	if dir == "" {
 		return nil, &RefusedError{Dir: `""`, Reason: "empty path"}
 	}
@@ -97,16 +103,16 @@ func Open(dir string, force bool, protected []string) (*Dir, error) {
 		return nil, d.refuse("it is the root folder /; --force does not override this")
 	}
 	for _, p := range protected {
-		rp, ok := resolveExisting(p)
+		rp, ok := resolveExisting(p.Path)
 		if !ok {
 			continue
 		}
 		if contains(abs, rp) {
-			what := "the protected folder " + rp
-			if rp == abs {
-				return nil, d.refuse(fmt.Sprintf("it is %s (the repository, the working directory or $HOME); --force does not override this", what))
+			rel := "is"
+			if rp != abs {
+				rel = "contains"
 			}
-			return nil, d.refuse(fmt.Sprintf("it contains %s (the repository, the working directory or $HOME); --force does not override this", what))
+			return nil, d.refuse(fmt.Sprintf("it %s %s %s; --force does not override this", rel, p.What, rp))
 		}
 	}
 	if strings.HasPrefix(filepath.Base(abs), ".") && strings.Contains(filepath.Base(abs), tmpInfix) {
@@ -320,7 +326,7 @@ func (d *Dir) Replace(ctx context.Context, fill func(ctx context.Context, root s
 		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("interrupted: %w", err)
+		return fmt.Errorf("interrupted, left unchanged: %w", err)
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err

@@ -99,7 +99,7 @@ func TestOpen(t *testing.T) {
 	write(t, filepath.Join(root, "fake", Marker), "not hubctl's\n")
 	os.Mkdir(filepath.Join(root, "empty"), 0o755)
 	os.Symlink(filepath.Join(root, "old"), filepath.Join(root, "link"))
-	protected := []string{repo, filepath.Join(root, "does-not-exist")}
+	protected := []Protected{{"the repository", repo}, {"$HOME", filepath.Join(root, "does-not-exist")}}
 	for _, tc := range []struct {
 		dir   string
 		force bool
@@ -116,8 +116,8 @@ func TestOpen(t *testing.T) {
 		{"notes.txt", true, "regular file"},
 		{"link", false, "symbolic link"},
 		{"link", true, "symbolic link"},
-		{"repo", true, "it is the protected folder"},
-		{".", true, "it contains the protected folder"},
+		{"repo", true, "it is the repository"},
+		{".", true, "it contains the repository"},
 		{"repo/sub", false, ""},
 		{"/", true, "root folder"},
 		{".old.hubctl-123", false, "temporary folder"},
