@@ -261,10 +261,10 @@ func TreePaths(results []render.Result) ([]string, []error) {
 			p = filepath.Join(r.Cluster, r.App.Namespace, r.App.Name+".yaml")
 		}
 		if j, dup := byPath[p]; dup {
-			fail("it would be written to %s, as Application %s (namespace %s)", p, results[j].App.Name, results[j].App.Namespace)
+			o := results[j]
+			fail("its file %s would be that of another Application %s (namespace %s, ApplicationSet %s)", p, o.App.Name, o.App.Namespace, o.App.AppSet)
 			if errs[j] == nil {
-				o := results[j]
-				errs[j] = fmt.Errorf("Application %s (namespace %s) -> cluster %q: it would be written to %s, as Application %s (namespace %s)", o.App.Name, o.App.Namespace, o.Cluster, p, r.App.Name, r.App.Namespace)
+				errs[j] = fmt.Errorf("Application %s (namespace %s) -> cluster %q: its file %s would be that of another Application %s (namespace %s, ApplicationSet %s)", o.App.Name, o.App.Namespace, o.Cluster, p, r.App.Name, r.App.Namespace, r.App.AppSet)
 			}
 			continue
 		}

@@ -313,10 +313,16 @@ func (d *Dir) Replace(ctx context.Context, fill func(ctx context.Context, root s
 		return err
 	}
 	unlock := lock(tmp)
+	swapped := false
 	defer func() {
 		unlock()
+		// tmp holds the new content (on failure) or the old one (swapped).
 		if rmErr := os.RemoveAll(tmp); rmErr != nil && err == nil {
-			err = fmt.Errorf("removing the previous content, now in %s: %w", tmp, rmErr)
+			what := "the new content"
+			if swapped {
+				what = "the previous content"
+			}
+			err = fmt.Errorf("%s was written, but removing %s, in %s, failed: %w", d.Path, what, tmp, rmErr)
 		}
 	}()
 	if err := os.WriteFile(filepath.Join(tmp, Marker), []byte(markerText), 0o644); err != nil {
@@ -337,11 +343,18 @@ func (d *Dir) Replace(ctx context.Context, fill func(ctx context.Context, root s
 		return err
 	}
 	if st == absent {
-		// rename(2) fails on a folder that appeared since, unless empty.
-		return os.Rename(tmp, d.Path)
+		// os.Rename fails if anything appeared there since.
+		if err := os.Rename(tmp, d.Path); err != nil {
+			return err
+		}
+		swapped = true
+		return nil
 	}
-	// After the exchange tmp holds the old content, removed on return.
-	return swap(tmp, d.Path, prefix)
+	if err := swap(tmp, d.Path, prefix); err != nil {
+		return err
+	}
+	swapped = true
+	return nil
 }
 
 // swap exchanges the folders a and b atomically where the system can, else
