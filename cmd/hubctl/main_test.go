@@ -12,10 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
-	helmrepo "helm.sh/helm/v3/pkg/repo"
 )
 
 // TestMain runs hubctl's main when the test binary is started as hubctl by
@@ -73,21 +69,13 @@ func TestSignalLeavesOutUnchanged(t *testing.T) {
 			}
 			before := files(t, out)
 
-			charts := t.TempDir()
-			c := &chart.Chart{
-				Metadata:  &chart.Metadata{APIVersion: chart.APIVersionV2, Name: "tiny", Version: "0.1.0"},
-				Templates: []*chart.File{{Name: "templates/cm.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-chart}\n")}},
-			}
-			if _, err := chartutil.Save(c, charts); err != nil {
-				t.Fatal(err)
-			}
 			cmd := hubctl("--appset", filepath.Join(tiny, "bootstrap/tiny.yaml"), "--appset", filepath.Join(tiny, "extra/chart.yaml"),
 				"--chart-mirror", "https://charts.example.test=URL", "--cache-dir", t.TempDir())
 			signalled := make(chan struct{})
-			indexFiles := http.FileServer(http.Dir(charts))
+			charts := http.FileServer(http.Dir(filepath.Join(tiny, "chartrepo")))
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if !strings.HasSuffix(r.URL.Path, ".tgz") {
-					indexFiles.ServeHTTP(w, r)
+					charts.ServeHTTP(w, r)
 					return
 				}
 				// The chart download hangs until hubctl gives up on it.
@@ -100,19 +88,12 @@ func TestSignalLeavesOutUnchanged(t *testing.T) {
 				<-r.Context().Done()
 			}))
 			defer srv.Close()
-			idx, err := helmrepo.IndexDirectory(charts, srv.URL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := idx.WriteFile(filepath.Join(charts, "index.yaml"), 0o644); err != nil {
-				t.Fatal(err)
-			}
 			for i, a := range cmd.Args {
 				cmd.Args[i] = strings.Replace(a, "=URL", "="+srv.URL, 1)
 			}
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
-			err = cmd.Run()
+			err := cmd.Run()
 			var exit *exec.ExitError
 			if !errors.As(err, &exit) || exit.ExitCode() != 2 {
 				t.Fatalf("hubctl: %v, want exit status 2 (killed by the signal: not handled); stderr:\n%s", err, stderr.String())

@@ -12,10 +12,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chartutil"
-	helmrepo "helm.sh/helm/v3/pkg/repo"
 )
 
 // The tests of `hubctl render --out` (issue 7, "never destroy what hubctl
@@ -29,23 +25,7 @@ const outTreeURL = "https://git.example.test/tiny.git"
 func outRepo(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "repo")
-	err := filepath.WalkDir("testdata/outtree", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel("testdata/outtree", p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	copyDir(t, "testdata/outtree", dst)
 	os.MkdirAll(filepath.Join(dst, ".git", "objects"), 0o755)
 	os.WriteFile(filepath.Join(dst, ".git", "HEAD"), []byte("ref: refs/heads/main\n"), 0o644)
 	return dst
@@ -58,6 +38,28 @@ func outArgs(repo string, appsets []string, extra ...string) []string {
 		args = append(args, "--appset", filepath.Join(repo, a))
 	}
 	return append(args, extra...)
+}
+
+// copyDir copies the files and folders under src to dst.
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // snapshot is every file and folder under root with its content.
@@ -328,33 +330,18 @@ func TestRenderOutCancelledKeepsOldContent(t *testing.T) {
 	os.WriteFile(filepath.Join(out, "alpha", "tiny-alpha.yaml"), []byte("old content"), 0o644)
 	before := snapshot(t, filepath.Dir(out))
 
-	charts := t.TempDir()
-	c := &chart.Chart{
-		Metadata:  &chart.Metadata{APIVersion: chart.APIVersionV2, Name: "tiny", Version: "0.1.0"},
-		Templates: []*chart.File{{Name: "templates/cm.yaml", Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-chart}\n")}},
-	}
-	if _, err := chartutil.Save(c, charts); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	files := http.FileServer(http.Dir(charts))
+	charts := http.FileServer(http.Dir(filepath.Join(repo, "chartrepo")))
 	var fetched atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, ".tgz") {
 			fetched.Store(true)
 			cancel() // Ctrl-C while the chart downloads
 		}
-		files.ServeHTTP(w, r)
+		charts.ServeHTTP(w, r)
 	}))
 	defer srv.Close()
-	idx, err := helmrepo.IndexDirectory(charts, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := idx.WriteFile(filepath.Join(charts, "index.yaml"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 
 	args := outArgs(repo, []string{"bootstrap/tiny.yaml", "extra/chart.yaml"}, "--out", out,
 		"--chart-mirror", "https://charts.example.test="+srv.URL, "--cache-dir", t.TempDir())

@@ -114,23 +114,7 @@ func copyTree(t *testing.T) string {
 	t.Helper()
 	dst := t.TempDir()
 	for _, top := range []string{"bootstrap", "environments", "clusters"} {
-		err := filepath.Walk(filepath.Join(repoRoot, top), func(p string, info os.FileInfo, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(repoRoot, p)
-			if info.IsDir() {
-				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		copyDir(t, filepath.Join(repoRoot, top), filepath.Join(dst, top))
 	}
 	return dst
 }
