@@ -51,8 +51,8 @@ errors are reported at the end and the exit status is then 2.
 for Applications of one cluster that share a name) and a marker file DIR/.hubctl-render. DIR
 must be absent, empty or a previous hubctl output (it holds the marker); anything else is
 refused with nothing changed. --force also replaces a non-empty folder without the marker, but
-never a file, a link, or a folder that is or contains the repository, the working directory,
-$HOME or /. DIR is swapped whole and atomically, and only when every Application rendered: a
+never a file, a link, a Git repository, or a folder that is or contains the repository, the
+working directory, $HOME or /. DIR is swapped whole and atomically, and only when every Application rendered: a
 failed or interrupted render leaves it as it was.`,
 		Example: `  hubctl render --cluster eks-develop-clientA-services
   hubctl render --out rendered/                     # rendered/<cluster>/<application>.yaml
@@ -69,7 +69,7 @@ failed or interrupted render leaves it as it was.`,
 	f.StringArrayVar(&o.Apps, "addon", nil, "alias of --app")
 	f.StringVarP(&o.Output, "output", "o", "yaml", "output format: yaml")
 	f.StringVar(&o.OutDir, "out", "", "write DIR/<cluster>/<application>.yaml instead of stdout; DIR is replaced atomically, only if absent, empty or a previous hubctl output")
-	f.BoolVar(&o.Force, "force", false, "let --out replace a non-empty folder that is not a previous hubctl output (never one that contains the repository, the working directory, $HOME or /)")
+	f.BoolVar(&o.Force, "force", false, "let --out replace a non-empty folder that is not a previous hubctl output (never a Git repository, nor one that is or contains the repository, the working directory, $HOME or /)")
 	return c
 }
 

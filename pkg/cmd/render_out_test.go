@@ -243,6 +243,15 @@ func TestRenderOutRefusesUnrelatedFolders(t *testing.T) {
 	if got := names(t, parent); len(got) != 1 {
 		t.Errorf("temporary folders left beside --out: %v", got)
 	}
+
+	// Another Git repository is never replaced, --force or not.
+	other := filepath.Join(t.TempDir(), "other")
+	os.MkdirAll(filepath.Join(other, ".git"), 0o755)
+	os.WriteFile(filepath.Join(other, ".git", "HEAD"), []byte("ref: refs/heads/main\n"), 0o644)
+	before = snapshot(t, other)
+	_, errOut, code = run(t, outArgs(repo, []string{"bootstrap/tiny.yaml"}, "--out", other, "--force")...)
+	wantRefused(t, code, errOut, "Git repository", "--force does not override this")
+	sameTree(t, "another repository", before, snapshot(t, other))
 }
 
 // TestRenderOutReplacesPreviousOutput: an absent folder (with missing

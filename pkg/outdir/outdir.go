@@ -3,10 +3,10 @@
 // hubctl writes into a folder only when it is absent, empty, or a previous
 // hubctl output (it holds the Marker file that hubctl writes into every
 // output). Anything else (a regular file, a symbolic link, a folder of other
-// work) is refused with nothing touched; Force overrides the marker check for
+// work) is refused with nothing touched; force overrides the marker check for
 // a folder. A folder that contains (is, or is an ancestor of) the
-// repository, the working directory, $HOME or / is always refused, Force or
-// not.
+// repository, the working directory, $HOME or /, and a Git repository or
+// .git folder, are always refused, force or not.
 //
 // The new content is written into a hidden sibling folder
 // (.<name>.hubctl-<random>) and swapped with the old one in one system call
@@ -137,6 +137,9 @@ func (d *Dir) check() (state, error) {
 		}
 		return 0, err
 	}
+	if st == foreign && isGit(d.Path) {
+		return 0, d.refuse(fmt.Sprintf("%s is a Git repository or its .git folder; --force does not override this", d.Path))
+	}
 	if st == foreign && !d.force {
 		return 0, d.refuse(fmt.Sprintf("%s is a non-empty folder without hubctl's %s file, so not a previous 'hubctl render --out'; choose an absent or empty folder, or pass --force to replace it and everything in it", d.Path, Marker))
 	}
@@ -188,6 +191,15 @@ func kind(m fs.FileMode) string {
 		return "socket"
 	}
 	return "special file"
+}
+
+// isGit: dir is a .git folder or holds one (a repository or a worktree).
+func isGit(dir string) bool {
+	if filepath.Base(dir) == ".git" {
+		return true
+	}
+	_, err := os.Lstat(filepath.Join(dir, ".git"))
+	return err == nil
 }
 
 // isOwned: dir holds a regular file Marker that starts with markerHeader.

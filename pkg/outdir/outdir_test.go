@@ -98,6 +98,8 @@ func TestOpen(t *testing.T) {
 	write(t, filepath.Join(root, "old", "c", "a.yaml"), "a")
 	write(t, filepath.Join(root, "fake", Marker), "not hubctl's\n")
 	os.Mkdir(filepath.Join(root, "empty"), 0o755)
+	write(t, filepath.Join(root, "other-repo", ".git", "HEAD"), "ref: refs/heads/main\n")
+	write(t, filepath.Join(root, "other-repo", "main.go"), "package main\n")
 	os.Symlink(filepath.Join(root, "old"), filepath.Join(root, "link"))
 	protected := []Protected{{"the repository", repo}, {"$HOME", filepath.Join(root, "does-not-exist")}}
 	for _, tc := range []struct {
@@ -119,6 +121,8 @@ func TestOpen(t *testing.T) {
 		{"repo", true, "it is the repository"},
 		{".", true, "it contains the repository"},
 		{"repo/sub", false, ""},
+		{"other-repo", true, "Git repository"},
+		{"other-repo/.git", true, "Git repository"},
 		{"/", true, "root folder"},
 		{".old.hubctl-123", false, "temporary folder"},
 	} {
