@@ -326,6 +326,21 @@ func TestRenderOutFailedRenderKeepsOldContent(t *testing.T) {
 	}
 }
 
+// TestRenderOutWrittenDespiteFindings: an Application that generation
+// rejects (Argo CD does not create it either) is a finding, exit 1; --out is
+// still written with the others.
+func TestRenderOutWrittenDespiteFindings(t *testing.T) {
+	repo := outRepo(t)
+	out := filepath.Join(t.TempDir(), "rendered")
+	_, errOut, code := run(t, outArgs(repo, []string{"bootstrap/tiny.yaml", "extra/invalid-name.yaml"}, "--out", out)...)
+	if code != ExitFindings || !strings.Contains(errOut, "Nope_alpha") {
+		t.Fatalf("exit %d, want 1 naming Nope_alpha: %s", code, errOut)
+	}
+	if got := strings.Join(names(t, filepath.Join(out, "alpha")), " "); got != "tiny-alpha.yaml" {
+		t.Errorf("alpha holds %s, want tiny-alpha.yaml", got)
+	}
+}
+
 // TestRenderOutCancelledKeepsOldContent: a render interrupted by SIGINT or
 // SIGTERM (cmd/hubctl then cancels the context) does not replace --out: the
 // context is cancelled here while a chart is being fetched (a partial tree
