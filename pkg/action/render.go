@@ -287,8 +287,8 @@ func fileName(s string) error {
 		return errors.New("empty name")
 	case s == "." || s == "..":
 		return fmt.Errorf("%q is not a name", s)
-	case strings.ContainsRune(s, '/'):
-		return errors.New("it contains a /")
+	case strings.ContainsRune(s, '/') || strings.ContainsRune(s, filepath.Separator):
+		return fmt.Errorf("it contains a %c", filepath.Separator)
 	case strings.ContainsRune(s, 0):
 		return errors.New("it contains a NUL byte")
 	case len(s) > 255:
