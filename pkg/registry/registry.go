@@ -218,7 +218,11 @@ func (m *secretData) UnmarshalYAML(n *yaml.Node) error {
 			continue
 		}
 		var str string
-		if v.ShortTag() != "!!null" {
+		switch v.ShortTag() {
+		case "!!str":
+			str = v.Value
+		case "!!null":
+		default: // !!timestamp, !!binary, a local tag...: as go-yaml reads them into a string
 			if err := v.Decode(&str); err != nil {
 				errs = append(errs, fmt.Sprintf("line %d: value of %q (tag %s) is not a string", v.Line, k.Value, v.ShortTag()))
 				continue
