@@ -1,3 +1,5 @@
+//go:build unix
+
 package cmd
 
 import (
@@ -112,43 +114,40 @@ func assertRefused(t *testing.T, stdout, stderr string, code int, want ...string
 // elsewhere; each refusal names the Application and the file.
 func TestWorkingTreeSymlinksOutOfTheRepositoryAreRefused(t *testing.T) {
 	const outOfRepo = "symbolic link points outside the repository"
-	t.Run("directory source, link to /proc/self/environ", func(t *testing.T) {
-		repo, _ := confineRepo(t)
-		symlink(t, "/proc/self/environ", filepath.Join(repo, "apps/dir/environ.yaml"))
-		out, errOut, code := renderConfined(t, repo, `{repoURL: `+confineRepoURL+`, path: apps/dir}`)
-		assertRefused(t, out, errOut, code, "Application app", "apps/dir/environ.yaml", outOfRepo)
-	})
-	t.Run("directory source, relative link to a file outside", func(t *testing.T) {
-		repo, outside := confineRepo(t)
-		rel, _ := filepath.Rel(filepath.Join(repo, "apps/dir"), outside)
-		symlink(t, rel, filepath.Join(repo, "apps/dir/stolen.yaml"))
-		out, errOut, code := renderConfined(t, repo, `{repoURL: `+confineRepoURL+`, path: apps/dir}`)
-		assertRefused(t, out, errOut, code, "Application app", "apps/dir/stolen.yaml", outOfRepo)
-	})
-	t.Run("kustomize resource", func(t *testing.T) {
-		repo, outside := confineRepo(t)
-		symlink(t, outside, filepath.Join(repo, "apps/kust/leak.yaml"))
-		out, errOut, code := renderConfined(t, repo, `{repoURL: `+confineRepoURL+`, path: apps/kust}`)
-		assertRefused(t, out, errOut, code, "Application app", "apps/kust/leak.yaml", outOfRepo)
-	})
-	t.Run("local chart template", func(t *testing.T) {
-		repo, outside := confineRepo(t)
-		symlink(t, outside, filepath.Join(repo, "charts/local/templates/leak.yaml"))
-		out, errOut, code := renderConfined(t, repo, `{repoURL: `+confineRepoURL+`, path: charts/local}`)
-		assertRefused(t, out, errOut, code, "Application app", "templates/leak.yaml", outOfRepo)
-	})
-	t.Run("values file", func(t *testing.T) {
-		repo, outside := confineRepo(t)
-		symlink(t, outside, filepath.Join(repo, "values/leak.yaml"))
-		out, errOut, code := renderConfined(t, repo, `{repoURL: `+confineRepoURL+`, path: charts/local, helm: {valueFiles: [../../values/leak.yaml]}}`)
-		assertRefused(t, out, errOut, code, "Application app", "values/leak.yaml", "outside repository root")
-	})
-	t.Run("values file with ignoreMissingValueFiles", func(t *testing.T) {
-		repo, _ := confineRepo(t)
-		symlink(t, "/proc/self/environ", filepath.Join(repo, "values/environ.yaml"))
-		out, errOut, code := renderConfined(t, repo, `{repoURL: `+confineRepoURL+`, path: charts/local, helm: {ignoreMissingValueFiles: true, valueFiles: [../../values/environ.yaml]}}`)
-		assertRefused(t, out, errOut, code, "Application app", "values/environ.yaml", "outside repository root")
-	})
+	const environ = "/proc/self/environ"
+	for _, tc := range []struct {
+		name         string
+		target, link string // target "" is the file outside the repository; "rel" the same, relative
+		src          string
+		want         []string
+	}{
+		{"directory source, link to /proc/self/environ", environ, "apps/dir/environ.yaml",
+			`{repoURL: ` + confineRepoURL + `, path: apps/dir}`, []string{"apps/dir/environ.yaml", outOfRepo}},
+		{"directory source, relative link to a file outside", "rel", "apps/dir/stolen.yaml",
+			`{repoURL: ` + confineRepoURL + `, path: apps/dir}`, []string{"apps/dir/stolen.yaml", outOfRepo}},
+		{"kustomize resource", "", "apps/kust/leak.yaml",
+			`{repoURL: ` + confineRepoURL + `, path: apps/kust}`, []string{"apps/kust/leak.yaml", outOfRepo}},
+		{"local chart template", "", "charts/local/templates/leak.yaml",
+			`{repoURL: ` + confineRepoURL + `, path: charts/local}`, []string{"templates/leak.yaml", outOfRepo}},
+		{"values file", "", "values/leak.yaml",
+			`{repoURL: ` + confineRepoURL + `, path: charts/local, helm: {valueFiles: [../../values/leak.yaml]}}`, []string{"values/leak.yaml", "outside repository root"}},
+		{"values file with ignoreMissingValueFiles", environ, "values/environ.yaml",
+			`{repoURL: ` + confineRepoURL + `, path: charts/local, helm: {ignoreMissingValueFiles: true, valueFiles: [../../values/environ.yaml]}}`, []string{"values/environ.yaml", "outside repository root"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo, outside := confineRepo(t)
+			target := tc.target
+			switch target {
+			case "":
+				target = outside
+			case "rel":
+				target, _ = filepath.Rel(filepath.Dir(filepath.Join(repo, tc.link)), outside)
+			}
+			symlink(t, target, filepath.Join(repo, tc.link))
+			out, errOut, code := renderConfined(t, repo, tc.src)
+			assertRefused(t, out, errOut, code, append([]string{"Application app"}, tc.want...)...)
+		})
+	}
 	t.Run("git files generator", func(t *testing.T) {
 		repo, outside := confineRepo(t)
 		symlink(t, outside, filepath.Join(repo, "config/leak.yaml"))

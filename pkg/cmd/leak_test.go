@@ -16,9 +16,9 @@ import (
 func TestClustersFileNeverLeaksCredentials(t *testing.T) {
 	const (
 		tok = "tok3nCANARYs3cr3tvalue" // a bearer token
-		num = "987654321098765"         // a token YAML reads as an int
-		hex = "0x9f8e7d6c5b4a39"        // ... as a hex int
-		flt = "6.0221408e23"            // ... as a float
+		num = "987654321098765"        // a token YAML reads as an int
+		hex = "0x9f8e7d6c5b4a39"       // ... as a hex int
+		flt = "6.0221408e23"           // ... as a float
 	)
 	b64 := base64.StdEncoding.EncodeToString([]byte(`{"bearerToken":"` + tok + `"}`))
 	// Fragments that must never appear: the canaries and the 7-character
@@ -32,7 +32,9 @@ func TestClustersFileNeverLeaksCredentials(t *testing.T) {
     kubectl.kubernetes.io/last-applied-configuration: |
       {"apiVersion":"v1","kind":"Secret","stringData":{"config":"{\"bearerToken\":\"` + tok + `\"}","name":"x"}}
 `
-	sd := func(body string) string { return head("") + "stringData:\n  name: x\n  server: https://x.example.com\n" + body }
+	sd := func(body string) string {
+		return head("") + "stringData:\n  name: x\n  server: https://x.example.com\n" + body
+	}
 	cases := map[string]string{
 		"numeric config":                    sd("  config: " + num + "\n"),
 		"hex config":                        sd("  config: " + hex + "\n"),
@@ -56,11 +58,11 @@ func TestClustersFileNeverLeaksCredentials(t *testing.T) {
 		"data config with a bad name":       head("") + "data:\n  name: '!!'\n  config: " + b64 + "\n",
 		"data config and unknown field":     head("") + "data:\n  config: " + b64 + "\nspec: {}\n",
 		"numeric config and bool label":     strings.Replace(sd("  config: "+num+"\n"), "cluster\n", "cluster\n    enable_x: true\n", 1),
-		"immutable is the token":            sd("  config: " + num + "\n") + "immutable: " + tok + "\n",
-		"stringData twice":                  sd("  config: " + num + "\n") + "stringData:\n  config: " + tok + "\n",
+		"immutable is the token":            sd("  config: "+num+"\n") + "immutable: " + tok + "\n",
+		"stringData twice":                  sd("  config: "+num+"\n") + "stringData:\n  config: " + tok + "\n",
 		"last-applied on a ConfigMap":       strings.Replace(head(lastApplied), "kind: Secret", "kind: ConfigMap", 1),
-		"last-applied and a numeric config": sd("  config: " + num + "\n") + "metadata2: x\n" + strings.TrimPrefix(head(lastApplied), head("")),
-		"last-applied as a mapping":         head("  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: {stringData: {config: " + tok + "}}\n") + "stringData: {name: x, config: " + num + "}\n",
+		"last-applied and a numeric config": sd("  config: "+num+"\n") + "metadata2: x\n" + strings.TrimPrefix(head(lastApplied), head("")),
+		"last-applied as a mapping":         head("  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: {stringData: {config: "+tok+"}}\n") + "stringData: {name: x, config: " + num + "}\n",
 		"last-applied as a number":          head("  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: "+num+"\n    enable: true\n") + "stringData: {name: x}\n",
 		"last-applied, repository Secret":   strings.Replace(head(lastApplied), "secret-type: cluster", "secret-type: repository", 1) + "stringData: {config: " + tok + "}\n",
 		"kubectl List":                      "apiVersion: v1\nkind: List\nitems:\n- " + strings.ReplaceAll(sd("  config: "+num+"\n"), "\n", "\n  ") + "\n",
