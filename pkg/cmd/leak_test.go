@@ -87,6 +87,10 @@ func TestClustersFileNeverLeaksCredentials(t *testing.T) {
 				if code == ExitError && !strings.Contains(errOut, f) {
 					t.Errorf("-o %s: the error does not name the file:\n%s", o, errOut)
 				}
+				// A document that parses but does not decode: the Secret is named.
+				if strings.Contains(errOut, "unmarshal errors") && !strings.Contains(errOut, `Secret "cluster-x"`) {
+					t.Errorf("-o %s: the error does not name the Secret:\n%s", o, errOut)
+				}
 			}
 		})
 	}

@@ -48,11 +48,12 @@ const minRedacted = 4
 // every data and stringData key but clusterDataKeys, data or stringData
 // itself when it is not a mapping, and the last-applied-configuration
 // annotation. A document that does not parse has no such strings to find;
-// its message went through scrubYAMLError.
-func redact(data []byte, msg string) string {
+// its message went through scrubYAMLError. name is the Secret's
+// metadata.name when the document has one, for the message.
+func redact(data []byte, msg string) (_, name string) {
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
-		return msg
+		return msg, ""
 	}
 	var secrets []string
 	add := func(n *yaml.Node, decode bool) {
@@ -80,6 +81,9 @@ func redact(data []byte, msg string) string {
 			}
 		case "metadata":
 			for mk, mv := range pairs(v) {
+				if mk.Value == "name" && mv.Kind == yaml.ScalarNode {
+					name = mv.Value
+				}
 				if mk.Value != "annotations" {
 					continue
 				}
@@ -103,7 +107,7 @@ func redact(data []byte, msg string) string {
 			}
 		}
 	}
-	return msg
+	return msg, name
 }
 
 // pairs yields the key and value nodes of a mapping node (nothing for any

@@ -296,8 +296,8 @@ func Parse(file string, data []byte) ([]*Cluster, error) {
 func parseDoc(d loader.Document) (*Cluster, error) {
 	var s secret
 	if err := decodeStrict(d.Data, &s); err != nil {
-		msg := redact(d.Data, scrubYAMLError(d.ShiftLines(err.Error())))
-		return nil, &ParseError{Pos: d.Pos(), Err: fmt.Errorf("invalid YAML: %s", msg)}
+		msg, name := redact(d.Data, scrubYAMLError(d.ShiftLines(err.Error())))
+		return nil, &ParseError{Pos: d.Pos(), Obj: name, Err: fmt.Errorf("invalid YAML: %s", msg)}
 	}
 	name := s.Metadata.Name
 	if s.Kind != "Secret" || (s.APIVersion != "v1" && s.APIVersion != "") {
