@@ -156,7 +156,7 @@ func (r *Render) loadConfig(revFS fs.FS, repoDir string) (*RenderConfig, error) 
 	name := r.Config
 	if name == "" {
 		name = "hubctl.yaml"
-		data, err = os.ReadFile(filepath.Join(repoDir, name))
+		data, err = readWorkTreeFile(repoDir, name)
 		if errors.Is(err, fs.ErrNotExist) {
 			return cfg, nil
 		}
