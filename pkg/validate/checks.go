@@ -277,6 +277,9 @@ func (t *Tree) checkValuesDirs(r *Report) {
 			}
 		}
 	}
+	for _, a := range t.appSets {
+		staticCharts(a.as, deployed)
+	}
 	var addonDirs []string
 	for _, pattern := range []string{EnvironmentsDir + "/*/addons/*", ClustersDir + "/*/addons/*"} {
 		m, _ := fs.Glob(t.FS, pattern)
@@ -503,7 +506,7 @@ func (t *Tree) checkApp(as *appSetEntry, a *generate.Application, note func(stri
 			object: "AppProject/" + app.Spec.Project, message: fmt.Sprintf("destination %s is not allowed by spec.destinations (ApplicationSet %s)", d, as.as.Name)}, a.Name)
 	}
 	for _, s := range srcs {
-		if !sourcePermitted(proj, s.RepoURL) {
+		if s.RepoURL != "" && !sourcePermitted(proj, s.RepoURL) {
 			note("src\x00"+app.Spec.Project+"\x00"+s.RepoURL, aggregate{rule: RuleSourceNotPermitted, file: proj.doc.File, line: proj.doc.line("spec", "sourceRepos"),
 				object: "AppProject/" + app.Spec.Project, message: fmt.Sprintf("source repository %s is not allowed by spec.sourceRepos (ApplicationSet %s)", s.RepoURL, as.as.Name)}, a.Name)
 		}

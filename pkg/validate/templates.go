@@ -161,3 +161,77 @@ func walkTemplate(n parse.Node, guarded bool, add func(metadataRef)) {
 		walkTemplate(t.Node, guarded, add)
 	}
 }
+
+// valuesRef is a generator value a Go template or fasttemplate reads:
+// {{ .values.x }}, {{values.x}}.
+var valuesRef = regexp.MustCompile(`\{\{-?\s*\.?values\.([A-Za-z0-9_]+)\s*-?\}\}`)
+
+// addonsDir is an "addons/<chart>/" path segment of a value file entry.
+var addonsDir = regexp.MustCompile(`(?:^|/)addons/([^/{}]+)/`)
+
+// staticCharts adds to out the charts an ApplicationSet deploys whatever
+// clusters it selects: literal chart fields of its templates, the literal
+// generator values a templated chart field reads ({{ .values.addonChart }}),
+// and the addons/<chart>/ directories its value file entries name.
+func staticCharts(as *v1alpha1.ApplicationSet, out map[string]bool) {
+	spec := jsonTree(as.Spec)
+	var chartFields, strs []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, c := range t {
+				if s, ok := c.(string); ok && k == "chart" {
+					chartFields = append(chartFields, s)
+				}
+				walk(c)
+			}
+		case []any:
+			for _, c := range t {
+				walk(c)
+			}
+		case string:
+			strs = append(strs, t)
+		}
+	}
+	walk(spec)
+	for _, s := range strs {
+		for _, m := range addonsDir.FindAllStringSubmatch(s, -1) {
+			out[m[1]] = true
+		}
+	}
+	gens := jsonTree(as.Spec.Generators)
+	for _, c := range chartFields {
+		if !strings.Contains(c, "{{") {
+			out[c] = true
+			continue
+		}
+		for _, m := range valuesRef.FindAllStringSubmatch(c, -1) {
+			for _, v := range literalValues(gens, m[1]) {
+				out[v] = true
+			}
+		}
+	}
+}
+
+// literalValues returns the literal strings set for key in any "values" map
+// of a generator tree.
+func literalValues(v any, key string) []string {
+	var out []string
+	switch t := v.(type) {
+	case map[string]any:
+		for k, c := range t {
+			if vals, ok := c.(map[string]any); ok && k == "values" {
+				if s, ok := vals[key].(string); ok && !strings.Contains(s, "{{") {
+					out = append(out, s)
+				}
+			}
+			out = append(out, literalValues(c, key)...)
+		}
+	case []any:
+		for _, c := range t {
+			out = append(out, literalValues(c, key)...)
+		}
+	}
+	return out
+}
