@@ -31,21 +31,7 @@ func TestValidateExitCodes(t *testing.T) {
 	tree := "../validate/testdata/tree"
 	copyTree := func(t *testing.T) string {
 		dst := t.TempDir()
-		err := filepath.WalkDir(tree, func(p string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(tree, p)
-			if d.IsDir() {
-				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-		})
-		if err != nil {
+		if err := os.CopyFS(dst, os.DirFS(tree)); err != nil {
 			t.Fatal(err)
 		}
 		return dst

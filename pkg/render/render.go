@@ -174,17 +174,7 @@ func describe(s *v1alpha1.ApplicationSource) string {
 	return fmt.Sprintf("%s path %s", s.RepoURL, s.Path)
 }
 
-func typed(ga *generate.Application) (*v1alpha1.Application, error) {
-	b, err := json.Marshal(ga.Object)
-	if err != nil {
-		return nil, err
-	}
-	var app v1alpha1.Application
-	if err := json.Unmarshal(b, &app); err != nil {
-		return nil, err
-	}
-	return &app, nil
-}
+func typed(ga *generate.Application) (*v1alpha1.Application, error) { return ga.Typed() }
 
 // resolvedSource is one source of an Application resolved to its files:
 // the one walk that render and HelmValues share.

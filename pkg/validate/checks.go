@@ -458,7 +458,7 @@ func unwrapGeneration(err error) error {
 }
 
 func (t *Tree) checkApp(as *appSetEntry, a *generate.Application, note func(string, aggregate, string)) {
-	app, err := typedApp(a)
+	app, err := a.Typed()
 	if err != nil {
 		return
 	}

@@ -100,17 +100,11 @@ func walkTemplate(n parse.Node, guarded bool, add func(metadataRef)) {
 	case *parse.ActionNode:
 		walkTemplate(t.Pipe, guarded, add)
 	case *parse.IfNode:
-		walkTemplate(t.Pipe, true, add)
-		walkTemplate(t.List, guarded, add)
-		walkTemplate(t.ElseList, guarded, add)
+		walkBranch(&t.BranchNode, guarded, add)
 	case *parse.WithNode:
-		walkTemplate(t.Pipe, true, add)
-		walkTemplate(t.List, guarded, add)
-		walkTemplate(t.ElseList, guarded, add)
+		walkBranch(&t.BranchNode, guarded, add)
 	case *parse.RangeNode:
-		walkTemplate(t.Pipe, true, add)
-		walkTemplate(t.List, guarded, add)
-		walkTemplate(t.ElseList, guarded, add)
+		walkBranch(&t.BranchNode, guarded, add)
 	case *parse.TemplateNode:
 		walkTemplate(t.Pipe, guarded, add)
 	case *parse.PipeNode:
@@ -234,4 +228,11 @@ func literalValues(v any, key string) []string {
 		}
 	}
 	return out
+}
+
+// walkBranch walks if, with and range: the condition is a guard.
+func walkBranch(b *parse.BranchNode, guarded bool, add func(metadataRef)) {
+	walkTemplate(b.Pipe, true, add)
+	walkTemplate(b.List, guarded, add)
+	walkTemplate(b.ElseList, guarded, add)
 }

@@ -16,10 +16,10 @@ import (
 	"github.com/gitops-hub/gitops-hub/pkg/registry"
 )
 
-// Repository layout of the GitOps tree (the same as pkg/action's).
+// Repository layout of the GitOps tree.
 const (
-	BootstrapDir    = "bootstrap"
-	ClusterRegistry = "clusters/*/cluster.yaml"
+	BootstrapDir    = loader.BootstrapDir
+	ClusterRegistry = loader.ClusterRegistry
 	EnvironmentsDir = "environments"
 	ClustersDir     = "clusters"
 )
@@ -194,19 +194,6 @@ func (t *Tree) DestinationCluster(a *generate.Application) string {
 		}
 	}
 	return ""
-}
-
-// typedApp decodes a generated Application.
-func typedApp(a *generate.Application) (*v1alpha1.Application, error) {
-	b, err := json.Marshal(a.Object)
-	if err != nil {
-		return nil, err
-	}
-	var app v1alpha1.Application
-	if err := json.Unmarshal(b, &app); err != nil {
-		return nil, err
-	}
-	return &app, nil
 }
 
 // clusterDir is <dir> of clusters/<dir>/cluster.yaml.
