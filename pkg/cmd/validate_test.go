@@ -106,3 +106,25 @@ func TestValidateExitCodes(t *testing.T) {
 		}
 	})
 }
+
+// TestValidateRenderShippedTree: the shipped tree's rendered manifests pass
+// the manifest rules (schemas, CRDs, API lifecycle) for Kubernetes 1.35.
+func TestValidateRenderShippedTree(t *testing.T) {
+	args := append([]string{"validate", "--repo", repoRoot, "--render", "-o", "json"}, chartServer(t)...)
+	out, stderr, code := run(t, args...)
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0\n%s%s", code, out, stderr)
+	}
+	var rep struct {
+		Findings []struct{ Rule, Severity, File, Message string }
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	for _, f := range rep.Findings {
+		if f.Severity == "error" {
+			t.Errorf("%s: %s: %s", f.File, f.Rule, f.Message)
+		}
+	}
+}
+

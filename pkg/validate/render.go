@@ -53,21 +53,31 @@ func newScheme() (*runtime.Scheme, error) {
 
 // CheckRendered adds the manifest rules (render-failed, removed-api,
 // deprecated-api, schema, crd-schema) for rendered Applications to r.
-// kubeVersion is the Kubernetes version rendered for ("" = 1.35.0).
+// kubeVersion is the Kubernetes version rendered for ("" = 1.35.0); an
+// Application whose Helm source sets helm.kubeVersion is checked against
+// that version, as it is rendered for it.
 func CheckRendered(r *Report, t *Tree, results []render.Result, kubeVersion string) error {
 	if kubeVersion == "" {
 		kubeVersion = "1.35.0"
-	}
-	v, err := version.ParseGeneric(kubeVersion)
-	if err != nil {
-		return fmt.Errorf("kube version %q: %w", kubeVersion, err)
 	}
 	sch, err := newScheme()
 	if err != nil {
 		return err
 	}
-	mc := &manifestChecker{major: int(v.Major()), minor: int(v.Minor()), kube: fmt.Sprintf("%d.%d", v.Major(), v.Minor()),
-		scheme: sch, types: applyconfigurations.NewTypeConverter(sch)}
+	types := applyconfigurations.NewTypeConverter(sch)
+	checkers := map[string]*manifestChecker{}
+	checker := func(kv string) (*manifestChecker, error) {
+		if mc, ok := checkers[kv]; ok {
+			return mc, nil
+		}
+		v, err := version.ParseGeneric(kv)
+		if err != nil {
+			return nil, fmt.Errorf("kube version %q: %w", kv, err)
+		}
+		mc := &manifestChecker{major: int(v.Major()), minor: int(v.Minor()), kube: fmt.Sprintf("%d.%d", v.Major(), v.Minor()), scheme: sch, types: types}
+		checkers[kv] = mc
+		return mc, nil
+	}
 
 	aggs := map[string]*aggregate{}
 	var order []string
@@ -78,6 +88,11 @@ func CheckRendered(r *Report, t *Tree, results []render.Result, kubeVersion stri
 		}
 		if res.Err != nil {
 			r.add(RuleRenderFailed, file, line, "Application/"+res.App.Name, "%v", res.Err)
+			continue
+		}
+		mc, err := checker(appKubeVersion(res, kubeVersion))
+		if err != nil {
+			r.add(RuleRenderFailed, file, line, "Application/"+res.App.Name, "%v", err)
 			continue
 		}
 		for _, f := range mc.check(res.Objects) {
@@ -215,4 +230,17 @@ func checkCustomResource(u *unstructured.Unstructured, s *apiextensionsinternal.
 		}
 	}
 	return out
+}
+
+// appKubeVersion is the helm.kubeVersion of the Application's first Helm
+// source that sets one, else def.
+func appKubeVersion(res render.Result, def string) string {
+	for _, s := range res.App.Sources() {
+		if h, ok := s["helm"].(map[string]any); ok {
+			if kv, _ := h["kubeVersion"].(string); kv != "" {
+				return kv
+			}
+		}
+	}
+	return def
 }

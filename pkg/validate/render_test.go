@@ -80,11 +80,19 @@ func TestCheckRendered(t *testing.T) {
 			"crd-schema: example.com/v1 Widget w: rejected by its CustomResourceDefinition: spec.size: Invalid value: 0",
 			"crd-schema: example.com/v1 Widget w: unknown fields (pruned by the API server): spec.colour",
 		}},
+		{"the Application's helm.kubeVersion wins", "1.35.0", []string{
+			"apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata: {name: p}\nspec: {maxUnavailable: 1}\n",
+		}, nil, []string{"deprecated-api: policy/v1beta1 PodDisruptionBudget p: policy/v1beta1 PodDisruptionBudget is deprecated in v1.21+"}},
 		{"render error", "1.35.0", nil, errors.New("helm template podinfo-6.5.0: boom"), []string{"render-failed: Application/app-a: helm template podinfo-6.5.0: boom"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &Report{}
-			res := []render.Result{{App: app, Cluster: "c", Objects: objects(t, tc.docs...), Err: tc.err}}
+			a := app
+			if strings.Contains(tc.name, "helm.kubeVersion") {
+				a = &generate.Application{Name: "app-a", AppSet: "set", Object: map[string]any{"spec": map[string]any{
+					"source": map[string]any{"chart": "x", "helm": map[string]any{"kubeVersion": "v1.22.3"}}}}}
+			}
+			res := []render.Result{{App: a, Cluster: "c", Objects: objects(t, tc.docs...), Err: tc.err}}
 			if err := CheckRendered(r, &Tree{}, res, tc.kube); err != nil {
 				t.Fatal(err)
 			}
