@@ -309,6 +309,9 @@ func (t *Tree) checkValuesDirs(r *Report) {
 				}
 				return nil
 			}
+			if !d.Type().IsRegular() {
+				return nil // never follow a link, possibly out of the repository
+			}
 			if !loader.IsYAMLFile(p) || (root == ClustersDir && path.Base(p) == "cluster.yaml" && strings.Count(p, "/") == 2) {
 				return nil
 			}

@@ -279,3 +279,16 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs (go test ./pkg/validate -update rewrites it):\n%s", p, got)
 	}
 }
+
+// A link is never followed, possibly out of the repository.
+func TestLinksAreNotFollowed(t *testing.T) {
+	dir := copyTree(t)
+	outside := filepath.Join(t.TempDir(), "secret.yaml")
+	write(t, filepath.Dir(outside), "secret.yaml", "\tnot: yaml\n")
+	if err := os.Symlink(outside, filepath.Join(dir, "environments/dev/addons/podinfo/extra.yaml")); err != nil {
+		t.Skip(err)
+	}
+	if r := check(t, dir); len(r.Findings) != 0 {
+		t.Errorf("findings for a link's target: %+v", r.Findings)
+	}
+}
