@@ -259,6 +259,9 @@ func (t *Tree) checkTemplateMetadata(r *Report) {
 // checkValuesDirs: orphan-values, values-not-yaml.
 func (t *Tree) checkValuesDirs(r *Report) {
 	deployed := map[string]bool{}
+	// read are the clusters/<name>/addons/<chart> directories some
+	// Application's value files name.
+	read := map[string]bool{}
 	for _, a := range t.Apps {
 		for _, s := range a.Sources() {
 			if c, _ := s["chart"].(string); c != "" {
@@ -268,6 +271,9 @@ func (t *Tree) checkValuesDirs(r *Report) {
 			vf, _ := helm["valueFiles"].([]any)
 			for _, f := range vf {
 				p, _ := f.(string)
+				if m := clusterAddonDir.FindStringSubmatch(p); m != nil {
+					read[m[1]] = true
+				}
 				parts := strings.Split(p, "/")
 				for i := 0; i+1 < len(parts); i++ {
 					if parts[i] == "addons" {
@@ -277,8 +283,14 @@ func (t *Tree) checkValuesDirs(r *Report) {
 			}
 		}
 	}
+	// Charts of an ApplicationSet that failed to generate: which clusters
+	// they go to is unknown.
+	failed := map[string]bool{}
 	for _, a := range t.appSets {
 		staticCharts(a.as, deployed)
+		if a.err != nil {
+			staticCharts(a.as, failed)
+		}
 	}
 	var addonDirs []string
 	for _, pattern := range []string{EnvironmentsDir + "/*/addons/*", ClustersDir + "/*/addons/*"} {
@@ -291,11 +303,16 @@ func (t *Tree) checkValuesDirs(r *Report) {
 			continue
 		}
 		if chart := path.Base(dir); !deployed[chart] {
-			file := dir + "/"
-			if _, err := fs.Stat(t.FS, dir+"/values.yaml"); err == nil {
-				file = dir + "/values.yaml"
-			}
+			file := valuesFile(t.FS, dir)
 			r.add(RuleOrphanValues, file, 0, "", "no ApplicationSet deploys a chart %q: these values are never read%s", chart, suggest(chart, deployed))
+		} else if strings.HasPrefix(dir, ClustersDir+"/") && !read[dir] && !failed[chart] {
+			cluster := strings.Split(dir, "/")[1]
+			if _, ok := t.Registry.ByName(cluster); ok {
+				r.add(RuleOrphanValues, valuesFile(t.FS, dir), 0, "", "no Application of cluster %s reads these values: %s is not deployed to it (is its enable_ label missing?)", cluster, chart)
+			} else if _, err := fs.Stat(t.FS, path.Join(ClustersDir, cluster, "cluster.yaml")); err != nil {
+				// (with a cluster.yaml naming another cluster, cluster-dir-mismatch says it)
+				r.add(RuleOrphanValues, valuesFile(t.FS, dir), 0, "", "no cluster named %s is registered: these values are never read", cluster)
+			}
 		}
 	}
 	for _, root := range []string{EnvironmentsDir, ClustersDir} {
@@ -333,6 +350,18 @@ func (t *Tree) checkValuesDirs(r *Report) {
 }
 
 var lineInError = regexp.MustCompile(`line (\d+)`)
+
+// clusterAddonDir is the clusters/<name>/addons/<chart> directory a value
+// file entry names.
+var clusterAddonDir = regexp.MustCompile(`(?:^|/)(` + ClustersDir + `/[^/{}]+/addons/[^/{}]+)/`)
+
+// valuesFile names a values directory by its values.yaml when it has one.
+func valuesFile(fsys fs.FS, dir string) string {
+	if _, err := fs.Stat(fsys, dir+"/values.yaml"); err == nil {
+		return dir + "/values.yaml"
+	}
+	return dir + "/"
+}
 
 func errLine(err error) int {
 	if m := lineInError.FindStringSubmatch(err.Error()); m != nil {

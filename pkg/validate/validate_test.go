@@ -113,6 +113,12 @@ func TestRules(t *testing.T) {
 		{"values directory of a misspelled chart", func(t *testing.T, d string) {
 			write(t, d, "environments/default/addons/podinf/values.yaml", "replicaCount: 1\n")
 		}, []want{{RuleOrphanValues, "environments/default/addons/podinf/values.yaml", 0, `no ApplicationSet deploys a chart "podinf": these values are never read (did you mean "podinfo"?)`}}},
+		{"cluster values for an addon the cluster does not get", func(t *testing.T, d string) {
+			write(t, d, "clusters/dev-a/addons/nginx/values.yaml", "replicaCount: 2\n")
+		}, []want{{RuleOrphanValues, "clusters/dev-a/addons/nginx/values.yaml", 0, "no Application of cluster dev-a reads these values: nginx is not deployed to it (is its enable_ label missing?)"}}},
+		{"values of an unregistered cluster", func(t *testing.T, d string) {
+			write(t, d, "clusters/dev-c/addons/podinfo/values.yaml", "replicaCount: 2\n")
+		}, []want{{RuleOrphanValues, "clusters/dev-c/addons/podinfo/values.yaml", 0, "no cluster named dev-c is registered"}}},
 		{"values file that is not YAML", func(t *testing.T, d string) {
 			write(t, d, "environments/dev/addons/podinfo/values.yaml", "replicaCount: 2\nimage:\n\ttag: v1\n")
 		}, []want{{RuleValuesNotYAML, "environments/dev/addons/podinfo/values.yaml", 3, "not a YAML map"}}},
