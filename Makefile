@@ -59,7 +59,7 @@ fuzz: ## run every go-fuzz target for FUZZTIME executions each
 	done
 
 update-golden: ## rewrite golden files under testdata/
-	$(GO) test ./pkg/cmd/ -update
+	$(GO) test ./pkg/cmd/ ./pkg/validate/ -update
 
 bench: build ## hubctl generate over 100 / 1,000 / 10,000 synthetic clusters (docs/benchmarks.md)
 	$(GO) run ./hack/bench -hubctl $(BIN)/hubctl -sizes 100,1000,10000

@@ -19,8 +19,8 @@ import (
 
 // Repository layout conventions of the GitOps tree.
 const (
-	BootstrapDir    = "bootstrap"
-	ClusterRegistry = "clusters/*/cluster.yaml"
+	BootstrapDir    = loader.BootstrapDir
+	ClusterRegistry = loader.ClusterRegistry
 )
 
 // Generate evaluates ApplicationSets offline.

@@ -9,7 +9,6 @@ import (
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
 	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/render"
-	"github.com/gitops-hub/gitops-hub/pkg/source"
 )
 
 // Values computes the merged Helm values of one Application with, for
@@ -81,10 +80,15 @@ func (v *Values) Run(ctx context.Context) (*ValuesResult, error) {
 		return nil, err
 	}
 	chartLayer := fmt.Sprintf("chart %s-%s values.yaml", ch.Metadata.Name, ch.Metadata.Version)
-	all := append([]source.Layer{{Name: chartLayer, Values: ch.Values}}, layers...)
-	merged, origin := source.Merge(all)
+	// Helm's own merge (the values render uses), each leaf annotated with
+	// the layer that set it.
+	merged, origin, err := in.Coalesce(chartLayer, ch.Values)
+	if err != nil {
+		return nil, err
+	}
 	res := &ValuesResult{App: match[0], Chart: ch.Metadata.Name + "-" + ch.Metadata.Version, Merged: merged, Origin: origin, Missing: in.Missing}
-	for _, l := range all {
+	res.Layers = append(res.Layers, chartLayer)
+	for _, l := range layers {
 		res.Layers = append(res.Layers, l.Name)
 	}
 	return res, nil

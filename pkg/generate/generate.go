@@ -426,3 +426,16 @@ func (a *Application) Sources() []map[string]any {
 	}
 	return out
 }
+
+// Typed decodes the Application into the typed Argo CD API.
+func (a *Application) Typed() (*v1alpha1.Application, error) {
+	b, err := json.Marshal(a.Object)
+	if err != nil {
+		return nil, err
+	}
+	var app v1alpha1.Application
+	if err := json.Unmarshal(b, &app); err != nil {
+		return nil, err
+	}
+	return &app, nil
+}

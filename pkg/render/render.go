@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"runtime"
 	"sort"
 	"strings"
@@ -137,28 +136,16 @@ func (r *Renderer) render(ctx context.Context, ga *generate.Application) ([]map[
 	if err != nil {
 		return nil, nil, fmt.Errorf("Application %s: %w", ga.Name, err)
 	}
-	var entries []*memoEntry
-	srcs := app.Spec.Sources
-	single := len(srcs) == 0
-	if single {
-		if app.Spec.Source == nil {
-			return nil, nil, fmt.Errorf("Application %s has no source", app.Name)
-		}
-		srcs = []v1alpha1.ApplicationSource{*app.Spec.Source}
+	srcs, err := source.AppSources(app)
+	if err != nil {
+		return nil, nil, err
 	}
+	var entries []*memoEntry
 	var errs []error
-	for i := range srcs {
-		s := &srcs[i]
-		if s.Ref != "" && s.Chart == "" && s.Path == "" {
-			continue
-		}
-		idx := i
-		if single {
-			idx = -1
-		}
-		e, err := r.renderSource(ctx, app, idx, s)
+	for _, as := range srcs {
+		e, err := r.renderSource(ctx, app, as)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("Application %s: source %s: %w", app.Name, describe(s), err))
+			errs = append(errs, fmt.Errorf("Application %s: source %s: %w", app.Name, describe(as.Source), err))
 			continue
 		}
 		entries = append(entries, e)
@@ -187,35 +174,37 @@ func describe(s *v1alpha1.ApplicationSource) string {
 	return fmt.Sprintf("%s path %s", s.RepoURL, s.Path)
 }
 
-func typed(ga *generate.Application) (*v1alpha1.Application, error) {
-	b, err := json.Marshal(ga.Object)
-	if err != nil {
-		return nil, err
-	}
-	var app v1alpha1.Application
-	if err := json.Unmarshal(b, &app); err != nil {
-		return nil, err
-	}
-	return &app, nil
+func typed(ga *generate.Application) (*v1alpha1.Application, error) { return ga.Typed() }
+
+// resolvedSource is one source of an Application resolved to its files:
+// the one walk that render and HelmValues share.
+type resolvedSource struct {
+	typ   string // manifests.SourceType*
+	repo  fs.FS  // a Git source's repository
+	dir   string // a Git source's directory in repo
+	chart *chart.Chart
+	helm  *source.HelmInputs // the Helm inputs, for typ SourceTypeHelm
 }
 
-func (r *Renderer) renderSource(ctx context.Context, app *v1alpha1.Application, idx int, s *v1alpha1.ApplicationSource) (*memoEntry, error) {
+// resolveSource finds where a source's files are (a chart from a Helm
+// repository through the chart cache; a Git source in the repositories
+// readable offline, its type detected as the repo-server does) and, for a
+// Helm source, resolves its value inputs.
+func (r *Renderer) resolveSource(ctx context.Context, app *v1alpha1.Application, as source.AppSource) (*resolvedSource, error) {
+	s := as.Source
+	res := &source.Resolver{Repos: r.opts.Repos}
 	if s.Chart != "" {
 		ch, err := r.opts.Charts.Load(ctx, helm.ChartRef{RepoURL: s.RepoURL, Chart: s.Chart, Version: s.TargetRevision})
 		if err != nil {
 			return nil, err
 		}
-		return r.helmTemplate(ctx, app, idx, s, ch, chartFS(ch), "")
+		in, err := res.Helm(app, as, chartFS(ch))
+		if err != nil {
+			return nil, err
+		}
+		return &resolvedSource{typ: manifests.SourceTypeHelm, chart: ch, helm: in}, nil
 	}
-	repo, ok := r.opts.Repos.Lookup(s.RepoURL)
-	if !ok {
-		return nil, fmt.Errorf("repository %s is not available offline (it is not this repository; add it with --repo-url if it is)", s.RepoURL)
-	}
-	dir := path.Clean(strings.TrimPrefix(s.Path, "/"))
-	if strings.HasPrefix(dir, "../") || dir == ".." {
-		return nil, fmt.Errorf("path %s leaves the repository", s.Path)
-	}
-	sub, err := fs.Sub(repo, dir)
+	repo, dir, err := res.GitSource(s)
 	if err != nil {
 		return nil, err
 	}
@@ -223,38 +212,52 @@ func (r *Renderer) renderSource(ctx context.Context, app *v1alpha1.Application, 
 	if err != nil {
 		return nil, err
 	}
-	switch typ {
+	rs := &resolvedSource{typ: typ, repo: repo, dir: dir}
+	if typ != manifests.SourceTypeHelm {
+		return rs, nil
+	}
+	sub, err := fs.Sub(repo, dir)
+	if err != nil {
+		return nil, err
+	}
+	if rs.chart, err = loadChartDir(sub); err != nil {
+		return nil, fmt.Errorf("loading chart %s: %w", s.Path, err)
+	}
+	if rs.helm, err = res.Helm(app, as, nil); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+func (r *Renderer) renderSource(ctx context.Context, app *v1alpha1.Application, as source.AppSource) (*memoEntry, error) {
+	rs, err := r.resolveSource(ctx, app, as)
+	if err != nil {
+		return nil, err
+	}
+	s := as.Source
+	ns := app.Spec.Destination.Namespace
+	switch rs.typ {
 	case manifests.SourceTypeHelm:
-		ch, err := loadChartDir(sub)
-		if err != nil {
-			return nil, fmt.Errorf("loading chart %s: %w", s.Path, err)
-		}
-		return r.helmTemplate(ctx, app, idx, s, ch, repo, dir)
+		return r.helmTemplate(ctx, app, s, rs.chart, rs.helm)
 	case manifests.SourceTypeKustomize:
-		ns := app.Spec.Destination.Namespace
-		return r.memoize(hashOf("kustomize", s.RepoURL, dir, s.Kustomize, ns), ns, func() ([]map[string]any, error) {
-			return manifests.Kustomize(repo, dir, s.Kustomize)
+		return r.memoize(hashOf("kustomize", s.RepoURL, rs.dir, s.Kustomize, ns), ns, func() ([]map[string]any, error) {
+			return manifests.Kustomize(rs.repo, rs.dir, s.Kustomize)
 		})
 	case manifests.SourceTypeDirectory:
-		ns := app.Spec.Destination.Namespace
-		return r.memoize(hashOf("directory", s.RepoURL, dir, s.Directory, ns), ns, func() ([]map[string]any, error) {
-			return manifests.Directory(repo, dir, s.Directory)
+		return r.memoize(hashOf("directory", s.RepoURL, rs.dir, s.Directory, ns), ns, func() ([]map[string]any, error) {
+			return manifests.Directory(rs.repo, rs.dir, s.Directory)
 		})
 	default:
-		return nil, fmt.Errorf("%s sources (config management plugins) cannot be rendered offline", typ)
+		return nil, fmt.Errorf("%s sources (config management plugins) cannot be rendered offline", rs.typ)
 	}
 }
 
 // helmTemplate builds the `helm template` call of Argo CD's repo-server:
 // release name from helm.releaseName or the Application name, namespace
-// from helm.namespace or the destination, CRDs unless skipCrds.
-// local is the file system relative value files are read from: the chart's
-// files, or the source's repository with appPath its directory.
-func (r *Renderer) helmTemplate(ctx context.Context, app *v1alpha1.Application, idx int, s *v1alpha1.ApplicationSource, ch *chart.Chart, local fs.FS, appPath string) (*memoEntry, error) {
-	in, err := source.ResolveHelmWithOptions(app, idx, r.opts.Repos, local, source.Options{AppPath: appPath})
-	if err != nil {
-		return nil, err
-	}
+// from helm.namespace or the destination, CRDs unless skipCrds; the
+// values are the resolver's (source.HelmInputs.UserValues), as for
+// hubctl values.
+func (r *Renderer) helmTemplate(ctx context.Context, app *v1alpha1.Application, s *v1alpha1.ApplicationSource, ch *chart.Chart, in *source.HelmInputs) (*memoEntry, error) {
 	req := helm.Request{
 		Chart:       ch,
 		ReleaseName: app.Name,
@@ -291,6 +294,11 @@ func (r *Renderer) helmTemplate(ctx context.Context, app *v1alpha1.Application, 
 	key := hashOf("helm", chartKey(ch), req.ReleaseName, req.Namespace, req.KubeVersion, req.APIVersions,
 		req.SkipCRDs, req.SkipTests, req.SkipSchemaValidation, req.ValueFiles, req.Values, req.Parameters, req.FileParameters, ns)
 	return r.memoize(key, ns, func() ([]map[string]any, error) {
+		vals, err := in.UserValues()
+		if err != nil {
+			return nil, err
+		}
+		req.UserValues = vals
 		out, err := helm.Template(ctx, req)
 		if err != nil {
 			return nil, err
@@ -485,56 +493,25 @@ func MarshalStream(objs []map[string]any) ([]byte, error) {
 }
 
 // HelmValues resolves the first Helm source of an Application: its chart
-// and the value inputs Argo CD would pass to `helm template`.
+// and the value inputs Argo CD would pass to `helm template`. It walks the
+// sources exactly as Render does (source.AppSources, resolveSource).
 func (r *Renderer) HelmValues(ctx context.Context, ga *generate.Application) (*source.HelmInputs, *chart.Chart, error) {
 	app, err := typed(ga)
 	if err != nil {
 		return nil, nil, err
 	}
-	srcs := app.Spec.Sources
-	single := len(srcs) == 0
-	if single && app.Spec.Source != nil {
-		srcs = []v1alpha1.ApplicationSource{*app.Spec.Source}
+	srcs, err := source.AppSources(app)
+	if err != nil {
+		return nil, nil, err
 	}
-	for i := range srcs {
-		s := &srcs[i]
-		idx := i
-		if single {
-			idx = -1
-		}
-		var ch *chart.Chart
-		var local fs.FS
-		appPath := ""
-		switch {
-		case s.Chart != "":
-			if ch, err = r.opts.Charts.Load(ctx, helm.ChartRef{RepoURL: s.RepoURL, Chart: s.Chart, Version: s.TargetRevision}); err != nil {
-				return nil, nil, err
-			}
-			local = chartFS(ch)
-		case s.Path != "" && s.Ref == "":
-			repo, ok := r.opts.Repos.Lookup(s.RepoURL)
-			if !ok {
-				continue
-			}
-			sub, err := fs.Sub(repo, path.Clean(s.Path))
-			if err != nil {
-				return nil, nil, err
-			}
-			if typ, err := manifests.SourceType(repo, path.Clean(s.Path), s); err != nil || typ != manifests.SourceTypeHelm {
-				continue
-			}
-			if ch, err = loadChartDir(sub); err != nil {
-				return nil, nil, err
-			}
-			local, appPath = repo, path.Clean(s.Path)
-		default:
-			continue
-		}
-		in, err := source.ResolveHelmWithOptions(app, idx, r.opts.Repos, local, source.Options{AppPath: appPath})
+	for _, as := range srcs {
+		rs, err := r.resolveSource(ctx, app, as)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("Application %s: source %s: %w", app.Name, describe(as.Source), err)
 		}
-		return in, ch, nil
+		if rs.typ == manifests.SourceTypeHelm {
+			return rs.helm, rs.chart, nil
+		}
 	}
 	return nil, nil, fmt.Errorf("Application %s has no Helm source", app.Name)
 }

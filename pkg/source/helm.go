@@ -71,6 +71,8 @@ type HelmInputs struct {
 	// FileParameters are the helm.fileParameters (`--set-file`): Name is
 	// the Helm key, Data the content of the file.
 	FileParameters []NamedFile
+	// where names the source in errors ("Application x spec.sources[1]").
+	where string
 }
 
 // Options refine ResolveHelmWithOptions.
@@ -143,7 +145,7 @@ func ResolveHelmWithOptions(app *v1alpha1.Application, srcIndex int, repos *Repo
 	if err != nil {
 		return nil, err
 	}
-	in := &HelmInputs{}
+	in := &HelmInputs{where: where}
 	h := src.Helm
 	if h == nil {
 		return in, nil

@@ -472,7 +472,7 @@ func TestValuesAndValuesObject_ValuesYAML(t *testing.T) {
 	wantError(t, err, "helm.values", "failed to parse")
 	// No helm section: nothing to resolve.
 	in = mustResolve(t, multiApp(nil), 1, chartFS())
-	if !reflect.DeepEqual(in, &HelmInputs{}) {
+	if !reflect.DeepEqual(in, &HelmInputs{where: in.where}) {
 		t.Errorf("no helm: %+v", in)
 	}
 }

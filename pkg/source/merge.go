@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"helm.sh/helm/v3/pkg/strvals"
 	"sigs.k8s.io/yaml"
 )
 
@@ -69,23 +70,6 @@ func (in *HelmInputs) Layers() ([]Layer, error) {
 		layers = append(layers, Layer{Name: "--set-file " + f.Name + "=" + f.Entry, SetFile: &f})
 	}
 	return layers, nil
-}
-
-// UserValues returns the values `helm template` receives from the command
-// line for in, before Helm coalesces them with the chart's defaults: what
-// Helm's MergeValues (pkg/cli/values/options.go) computes from Argo CD's
-// --values, --set, --set-string and --set-file flags. Pass it to the Helm
-// SDK as the release values.
-func (in *HelmInputs) UserValues() (map[string]any, error) {
-	layers, err := in.Layers()
-	if err != nil {
-		return nil, err
-	}
-	m := &merger{origin: map[string]string{}}
-	if err := m.user(layers); err != nil {
-		return nil, err
-	}
-	return m.base, nil
 }
 
 // Merge merges layers as `helm template` does and reports, for every leaf
@@ -177,17 +161,7 @@ func (m *merger) user(layers []Layer) error {
 		}
 	}
 	for _, l := range slices.Concat(sets, setStrings, setFiles) {
-		var err error
-		switch {
-		case l.SetFile != nil:
-			content := string(l.SetFile.Data)
-			err = m.applySet(l.SetFile.Name+"="+escapeSetFilePath(l.SetFile.Entry), l.Name, setFile, content)
-		case l.Set.ForceString:
-			err = m.applySet(SetExpression(*l.Set), l.Name, setString, "")
-		default:
-			err = m.applySet(SetExpression(*l.Set), l.Name, setTyped, "")
-		}
-		if err != nil {
+		if err := m.applySet(l); err != nil {
 			if m.lenient {
 				continue
 			}
@@ -197,26 +171,43 @@ func (m *merger) user(layers []Layer) error {
 	return nil
 }
 
-// escapeSetFilePath is the path part of Argo CD's --set-file argument
-// (cleanSetParameters on the path).
-func escapeSetFilePath(p string) string {
-	return strings.TrimPrefix(SetExpression(Param{Value: p}), "=")
-}
-
-// applySet applies one --set style argument onto a copy of the base, so
-// that a rejected argument leaves the base as it was.
-func (m *merger) applySet(expr, layer string, kind setKind, content string) error {
+// applySet applies one --set, --set-string or --set-file parameter with
+// Helm's own parser (pkg/strvals), as MergeValues does, onto a copy of the
+// base, so that a rejected parameter leaves the base as it was. The paths
+// it sets are those of the parameter parsed alone into an empty map.
+func (m *merger) applySet(l Layer) error {
+	var apply func(data map[string]any) error
+	switch {
+	case l.SetFile != nil:
+		expr := setFileExpression(l.SetFile.Name, l.SetFile.Entry)
+		content := string(l.SetFile.Data)
+		apply = func(data map[string]any) error {
+			return strvals.ParseIntoFile(expr, data, func([]rune) (any, error) { return content, nil })
+		}
+	case l.Set.ForceString:
+		apply = func(data map[string]any) error { return strvals.ParseIntoString(SetExpression(*l.Set), data) }
+	default:
+		apply = func(data map[string]any) error { return strvals.ParseInto(SetExpression(*l.Set), data) }
+	}
 	base := deepCopyMap(m.base)
-	origin := map[string]string{}
-	p := &setParser{in: []rune(expr), kind: kind, content: content, layer: layer, origin: origin}
-	if err := p.parse(base); err != nil {
+	if err := apply(base); err != nil {
+		return err
+	}
+	alone := map[string]any{}
+	if err := apply(alone); err != nil {
 		return err
 	}
 	m.base = base
-	for k, v := range origin {
-		m.origin[k] = v
+	for k, v := range alone {
+		m.record(joinPath("", k), v, l.Name)
 	}
 	return nil
+}
+
+// setFileExpression is Argo CD's --set-file argument: the key, then the
+// path escaped as cleanSetParameters escapes it.
+func setFileExpression(name, path string) string {
+	return name + "=" + strings.TrimPrefix(SetExpression(Param{Value: path}), "=")
 }
 
 // mergeMaps merges src into dst like Helm's mergeMaps, recording origins.

@@ -107,7 +107,7 @@ list: [b, c]
 		"b: {c: null}\n", map[string]string{"b.c": "user"})
 }
 
-// helm pkg/strvals/parser.go: --set syntax and typing; Helm applies every
+// helm pkg/strvals/parser.go (which Merge calls): --set syntax and typing; Helm applies every
 // --set, then every --set-string, then every --set-file, after all value
 // files (pkg/cli/values/options.go MergeValues), whatever the order given.
 func TestMerge_HelmSetParameters(t *testing.T) {
@@ -166,9 +166,9 @@ s: "true"
 		param Layer
 		msg   string
 	}{
-		{"a: scalar\n", p("a.b", "1", false), "not a map"},
-		{"a: null\n", p("a.b", "1", false), "not a map"},
-		{"a: scalar\n", p("a[0]", "1", false), "not a list"},
+		{"a: scalar\n", p("a.b", "1", false), "is string, not map"},
+		{"a: null\n", p("a.b", "1", false), "is nil, not map"},
+		{"a: scalar\n", p("a[0]", "1", false), "is string, not []interface"},
 		{"", p("a", "{x,y", false), "list must terminate with '}'"},
 		{"", p("a[x]", "1", false), "error parsing index"},
 		{"", p("a[-1]", "1", false), "negative"},

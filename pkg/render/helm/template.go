@@ -18,17 +18,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/cli/values"
-	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/release"
 	k8sversion "k8s.io/apimachinery/pkg/util/version"
+
+	argosource "github.com/gitops-hub/gitops-hub/pkg/source"
 )
 
 // DefaultKubeVersion is the Kubernetes version used for .Capabilities.KubeVersion when a
@@ -82,6 +80,10 @@ type Request struct {
 	// FileParameters are helm.fileParameters (--set-file): Name is the parameter, Data the
 	// content of the file.
 	FileParameters []ValueFile
+	// UserValues, when not nil, are the user-supplied values already merged
+	// (source.HelmInputs.UserValues): ValueFiles, Values, Parameters and FileParameters are
+	// then not read.
+	UserValues map[string]interface{}
 }
 
 // Template renders req.Chart like
@@ -221,128 +223,26 @@ func apiVersions(in []string) chartutil.VersionSet {
 	return out
 }
 
-// mergeValues computes the user-supplied values exactly as `helm template` does: the files
-// and parameters are handed to helm's own values.Options.MergeValues (pkg/cli/values/options.go:
-// -f files in order, then --set, --set-string, --set-file), from a private temp directory.
-// The chart's values.yaml is coalesced later, by Install.Run.
+// mergeValues computes the user-supplied values exactly as `helm template` does, with the
+// resolver's source.HelmInputs.UserValues (helm's own values.Options.MergeValues: -f files in
+// order, the inline values last, then --set, --set-string, --set-file escaped as Argo CD
+// escapes them), so that render and values share one code path. The chart's values.yaml is
+// coalesced later, by Install.Run.
 func mergeValues(req Request) (map[string]interface{}, error) {
-	dir, err := os.MkdirTemp("", "hubctl-helm-values-")
-	if err != nil {
-		return nil, err
+	if req.UserValues != nil {
+		return copyMap(req.UserValues), nil
 	}
-	defer os.RemoveAll(dir)
-
-	// Temp paths are replaced by the caller's names in helm's error messages.
-	names := map[string]string{}
-	write := func(base, name string, data []byte) (string, error) {
-		p := filepath.Join(dir, base)
-		if err := os.WriteFile(p, data, 0o600); err != nil {
-			return "", err
-		}
-		names[p] = name
-		return p, nil
+	in := &argosource.HelmInputs{Values: req.Values}
+	for _, f := range req.ValueFiles {
+		in.ValueFiles = append(in.ValueFiles, argosource.NamedFile{Name: f.Name, Data: f.Data})
 	}
-
-	var opts values.Options
-	for i, f := range req.ValueFiles {
-		p, err := write(fmt.Sprintf("values-%04d.yaml", i), valueFileName(f.Name, i, "values file"), f.Data)
-		if err != nil {
-			return nil, err
-		}
-		opts.ValueFiles = append(opts.ValueFiles, p)
-	}
-	// reposerver/repository/repository.go helmTemplate: a non-empty helm.values/valuesObject
-	// becomes templateOpts.ExtraValues, which util/helm/cmd.go appends after the other --values.
-	if len(req.Values) > 0 {
-		p, err := write("values-inline.yaml", "helm.values", req.Values)
-		if err != nil {
-			return nil, err
-		}
-		opts.ValueFiles = append(opts.ValueFiles, p)
-	}
-
-	// reposerver/repository/repository.go helmTemplate collects parameters into maps
-	// (templateOpts.Set / SetString / SetFile: a repeated name keeps its last value) and
-	// util/helm/cmd.go emits every --set, then every --set-string, then every --set-file, each
-	// value through cleanSetParameters. Argo CD iterates Go maps (random order); this keeps
-	// the order of first appearance so the result is deterministic.
-	set, setString := newOrderedMap(), newOrderedMap()
 	for _, p := range req.Parameters {
-		if p.ForceString {
-			setString.put(p.Name, p.Value)
-		} else {
-			set.put(p.Name, p.Value)
-		}
+		in.Parameters = append(in.Parameters, argosource.Param{Name: p.Name, Value: p.Value, ForceString: p.ForceString})
 	}
-	for _, k := range set.keys {
-		opts.Values = append(opts.Values, k+"="+escapeSetValue(set.m[k]))
+	for _, f := range req.FileParameters {
+		in.FileParameters = append(in.FileParameters, argosource.NamedFile{Name: f.Name, Data: f.Data})
 	}
-	for _, k := range setString.keys {
-		opts.StringValues = append(opts.StringValues, k+"="+escapeSetValue(setString.m[k]))
-	}
-	setFile := newOrderedMap()
-	for i, f := range req.FileParameters {
-		p, err := write(fmt.Sprintf("set-file-%04d", i), "--set-file "+valueFileName(f.Name, i, "parameter"), f.Data)
-		if err != nil {
-			return nil, err
-		}
-		setFile.put(f.Name, p)
-	}
-	for _, k := range setFile.keys {
-		opts.FileValues = append(opts.FileValues, k+"="+escapeSetValue(setFile.m[k]))
-	}
-
-	// No getters: every path is a local file (values.readFile falls back to os.ReadFile).
-	vals, err := opts.MergeValues(getter.Providers{})
-	if err != nil {
-		msg := err.Error()
-		for p, name := range names {
-			msg = strings.ReplaceAll(msg, p, name)
-		}
-		return nil, errors.New(msg)
-	}
-	return vals, nil
-}
-
-func valueFileName(name string, i int, what string) string {
-	if name == "" {
-		return fmt.Sprintf("%s #%d", what, i+1)
-	}
-	return name
-}
-
-// escapeSetValue reproduces Argo CD's util/helm/cmd.go cleanSetParameters: a parameter value
-// is a literal, so every comma not already preceded by a backslash is escaped for helm's
-// strvals parser, except for values written as a helm list `{a,b}`.
-func escapeSetValue(v string) string {
-	if strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}") {
-		return v
-	}
-	var b strings.Builder
-	var prev rune
-	for _, r := range v {
-		if r == ',' && prev != '\\' {
-			b.WriteString(`\,`)
-		} else {
-			b.WriteRune(r)
-		}
-		prev = r
-	}
-	return b.String()
-}
-
-type orderedMap struct {
-	keys []string
-	m    map[string]string
-}
-
-func newOrderedMap() *orderedMap { return &orderedMap{m: map[string]string{}} }
-
-func (o *orderedMap) put(k, v string) {
-	if _, ok := o.m[k]; !ok {
-		o.keys = append(o.keys, k)
-	}
-	o.m[k] = v
+	return in.UserValues()
 }
 
 // chartID is "name-version", the way helm names a packaged chart.
