@@ -40,3 +40,28 @@ func TestFetchLimitsFromConfigAndFlags(t *testing.T) {
 		t.Errorf("bad config: %v", err)
 	}
 }
+
+// Issue 7: a huge file under bootstrap/ or clusters/ made generate run out of memory; it is
+// now an error naming the file (a sparse file: the test costs no disk and no time).
+func TestGenerateHugeFiles(t *testing.T) {
+	for _, name := range []string{"bootstrap/appset.yaml", "clusters/c1/cluster.yaml"} {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "bootstrap"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(p, 3<<30); err != nil {
+			t.Fatal(err)
+		}
+		_, err := (&Generate{Repo: dir}).Run(context.Background())
+		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "larger than 16 MiB") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}

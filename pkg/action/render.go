@@ -211,12 +211,12 @@ func (r *Render) loadConfig(revFS fs.FS, repoDir string) (*RenderConfig, error) 
 	name := r.Config
 	if name == "" {
 		name = "hubctl.yaml"
-		data, err = os.ReadFile(filepath.Join(repoDir, name))
+		data, err = loader.ReadFileLimit(os.DirFS(repoDir), name)
 		if errors.Is(err, fs.ErrNotExist) {
 			return cfg, nil
 		}
 	} else {
-		data, err = os.ReadFile(name)
+		data, err = loader.LocalFile(name).ReadFile()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
@@ -234,7 +234,7 @@ func (r *Render) repoURLs(ctx context.Context, repoDir string, revFS fs.FS, cfg 
 	if remotes, err := gitfs.RemoteURLs(ctx, repoDir); err == nil {
 		urls = append(urls, remotes...)
 	}
-	if data, err := fs.ReadFile(revFS, RootApp); err == nil {
+	if data, err := loader.ReadFileLimit(revFS, RootApp); err == nil {
 		for _, d := range loader.SplitDocuments(RootApp, data) {
 			var root struct {
 				Spec struct {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
 	"github.com/gitops-hub/gitops-hub/pkg/generate/tmpl"
+	"github.com/gitops-hub/gitops-hub/pkg/loader"
 	"github.com/gitops-hub/gitops-hub/pkg/registry"
 )
 
@@ -225,7 +226,7 @@ func (ev *evaluator) gitParams(g *v1alpha1.GitGenerator) ([]Params, error) {
 			return nil, fmt.Errorf("listing files of %s: %w", g.RepoURL, err)
 		}
 		for _, f := range files {
-			data, err := fs.ReadFile(ev.repo, f)
+			data, err := loader.ReadFileLimit(ev.repo, f)
 			if err != nil {
 				return nil, err
 			}

@@ -30,6 +30,7 @@ import (
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
+	"github.com/gitops-hub/gitops-hub/pkg/loader"
 	"github.com/gitops-hub/gitops-hub/pkg/output/fastyaml"
 	"github.com/gitops-hub/gitops-hub/pkg/render/helm"
 	"github.com/gitops-hub/gitops-hub/pkg/render/manifests"
@@ -357,7 +358,7 @@ func loadChartDir(fsys fs.FS) (*chart.Chart, error) {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := fs.ReadFile(fsys, p)
+		data, err := loader.ReadFileLimit(fsys, p)
 		if err != nil {
 			return err
 		}
