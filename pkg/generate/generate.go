@@ -327,7 +327,7 @@ func (ev *evaluator) applyPatch(app map[string]any, p Params) (map[string]any, e
 	}
 	spec, _ := app["spec"].(map[string]any)
 	project := spec["project"]
-	patched, err := strategicpatch.StrategicMergePatch(orig, pj, v1alpha1.Application{})
+	patched, err := strategicMergePatch(orig, pj)
 	if err != nil {
 		return nil, fmt.Errorf("error applying templatePatch: %w", err)
 	}
@@ -343,6 +343,18 @@ func (ev *evaluator) applyPatch(app map[string]any, p Params) (map[string]any, e
 		s["project"] = project
 	}
 	return out, nil
+}
+
+// strategicMergePatch is apimachinery's StrategicMergePatch with its panics (a
+// `$setElementOrder/finalizers` list of objects, for one) turned into errors: on a hub the
+// controller's reconcile recovers and fails the ApplicationSet.
+func strategicMergePatch(orig, patch []byte) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("invalid strategic merge patch: %v", r)
+		}
+	}()
+	return strategicpatch.StrategicMergePatch(orig, patch, v1alpha1.Application{})
 }
 
 // validate applies upstream's validateGeneratedApplications and the API

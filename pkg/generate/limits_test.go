@@ -96,3 +96,11 @@ func TestTemplateLimitNamesTheApplicationSet(t *testing.T) {
 		t.Errorf("canceled: %v", err)
 	}
 }
+
+func parseAppSetOrSkip(t *testing.T, src string) *v1alpha1.ApplicationSet {
+	var as v1alpha1.ApplicationSet
+	if err := yaml.UnmarshalStrict([]byte(src), &as); err != nil {
+		return nil
+	}
+	return &as
+}
