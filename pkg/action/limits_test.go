@@ -65,3 +65,77 @@ func TestGenerateHugeFiles(t *testing.T) {
 		}
 	}
 }
+
+// writeTree writes files under dir.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// paramRepo is a repository with one Application of a chart of its own, whose
+// helm.parameters entry is param.
+func paramRepo(t *testing.T, param string) string {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"bootstrap/demo.yaml": `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: demo, namespace: argocd}
+spec:
+  generators:
+  - list: {elements: [{n: x}]}
+  template:
+    metadata: {name: demo}
+    spec:
+      project: default
+      destination: {name: in-cluster, namespace: demo}
+      source:
+        repoURL: https://git.example.test/repo.git
+        path: charts/demo
+        helm:
+          parameters:
+          - {name: "` + param + `", value: "1"}
+`,
+		"charts/demo/Chart.yaml":        "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+		"charts/demo/values.yaml":       "a: [1]\n",
+		"charts/demo/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: demo}\ndata: {a: {{ .Values.a | toJson | quote }}}\n",
+	})
+	return dir
+}
+
+// Issue 7: `hubctl values` exited 0 and dropped a helm.parameters entry that makes `render`
+// fail. Both now fail, with the same message; a good parameter works in both.
+func TestValuesAndRenderAgreeOnParameters(t *testing.T) {
+	run := func(dir string) (renderErr, valuesErr error) {
+		r := Render{Generate: Generate{Repo: dir}, RepoURLs: []string{"https://git.example.test/repo.git"}, CacheDir: t.TempDir()}
+		res, err := r.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Results) != 1 {
+			t.Fatalf("%d results", len(res.Results))
+		}
+		_, valuesErr = (&Values{Render: r, Cluster: "in-cluster", Addon: "demo"}).Run(context.Background())
+		return res.Results[0].Err, valuesErr
+	}
+	renderErr, valuesErr := run(paramRepo(t, "a[0]x"))
+	if renderErr == nil || valuesErr == nil {
+		t.Fatalf("render: %v; values: %v; want both to fail", renderErr, valuesErr)
+	}
+	if renderErr.Error() != valuesErr.Error() {
+		t.Errorf("render and values disagree:\n render: %v\n values: %v", renderErr, valuesErr)
+	}
+	if !strings.Contains(valuesErr.Error(), "Application demo") || !strings.Contains(valuesErr.Error(), "failed parsing --set data") {
+		t.Errorf("values error %v should name the Application and be helm's", valuesErr)
+	}
+	if renderErr, valuesErr := run(paramRepo(t, "a[0]")); renderErr != nil || valuesErr != nil {
+		t.Errorf("a valid parameter: render %v, values %v", renderErr, valuesErr)
+	}
+}

@@ -256,6 +256,22 @@ func (r *Renderer) helmTemplate(ctx context.Context, app *v1alpha1.Application, 
 	if err != nil {
 		return nil, err
 	}
+	req := r.helmRequest(app, s, ch, in)
+	ns := app.Spec.Destination.Namespace
+	key := hashOf("helm", chartKey(ch), req.ReleaseName, req.Namespace, req.KubeVersion, req.APIVersions,
+		req.SkipCRDs, req.SkipTests, req.SkipSchemaValidation, req.ValueFiles, req.Values, req.Parameters, req.FileParameters, ns)
+	return r.memoize(key, ns, func() ([]map[string]any, error) {
+		out, err := helm.Template(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		// Argo CD splits Helm's output like any other manifests.
+		return manifests.SplitYAML(out)
+	})
+}
+
+// helmRequest is the `helm template` call of one Helm source, from its resolved inputs.
+func (r *Renderer) helmRequest(app *v1alpha1.Application, s *v1alpha1.ApplicationSource, ch *chart.Chart, in *source.HelmInputs) helm.Request {
 	req := helm.Request{
 		Chart:       ch,
 		ReleaseName: app.Name,
@@ -288,17 +304,7 @@ func (r *Renderer) helmTemplate(ctx context.Context, app *v1alpha1.Application, 
 	for _, f := range in.FileParameters {
 		req.FileParameters = append(req.FileParameters, helm.ValueFile{Name: f.Name, Data: f.Data})
 	}
-	ns := app.Spec.Destination.Namespace
-	key := hashOf("helm", chartKey(ch), req.ReleaseName, req.Namespace, req.KubeVersion, req.APIVersions,
-		req.SkipCRDs, req.SkipTests, req.SkipSchemaValidation, req.ValueFiles, req.Values, req.Parameters, req.FileParameters, ns)
-	return r.memoize(key, ns, func() ([]map[string]any, error) {
-		out, err := helm.Template(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		// Argo CD splits Helm's output like any other manifests.
-		return manifests.SplitYAML(out)
-	})
+	return req
 }
 
 // memoize runs fn once per key; concurrent callers wait for the first and
@@ -509,7 +515,7 @@ func (r *Renderer) HelmValues(ctx context.Context, ga *generate.Application) (*s
 		switch {
 		case s.Chart != "":
 			if ch, err = r.opts.Charts.Load(ctx, helm.ChartRef{RepoURL: s.RepoURL, Chart: s.Chart, Version: s.TargetRevision}); err != nil {
-				return nil, nil, err
+				return nil, nil, fmt.Errorf("Application %s: source %s: %w", app.Name, describe(s), err)
 			}
 			local = chartFS(ch)
 		case s.Path != "" && s.Ref == "":
@@ -532,8 +538,12 @@ func (r *Renderer) HelmValues(ctx context.Context, ga *generate.Application) (*s
 			continue
 		}
 		in, err := source.ResolveHelmWithOptions(app, idx, r.opts.Repos, local, source.Options{AppPath: appPath})
+		if err == nil {
+			// The values as `helm template` merges them: what render fails on, values fails on.
+			err = helm.CheckValues(r.helmRequest(app, s, ch, in))
+		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("Application %s: source %s: %w", app.Name, describe(s), err)
 		}
 		return in, ch, nil
 	}

@@ -219,6 +219,19 @@ func apiVersions(in []string) chartutil.VersionSet {
 	return out
 }
 
+// CheckValues merges req's values files, inline values and parameters exactly as Template
+// does and returns Template's error for them: `hubctl values` fails where `hubctl render`
+// fails.
+func CheckValues(req Request) error {
+	if req.Chart == nil || req.Chart.Metadata == nil {
+		return errors.New("helm template: no chart")
+	}
+	if _, err := mergeValues(req); err != nil {
+		return fmt.Errorf("helm template %s: %w", chartID(req.Chart), err)
+	}
+	return nil
+}
+
 // mergeValues computes the user-supplied values exactly as `helm template` does: the files
 // and parameters are handed to helm's own values.Options.MergeValues (pkg/cli/values/options.go:
 // -f files in order, then --set, --set-string, --set-file), from a private temp directory.
