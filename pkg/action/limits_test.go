@@ -139,3 +139,31 @@ func TestValuesAndRenderAgreeOnParameters(t *testing.T) {
 		t.Errorf("a valid parameter: render %v, values %v", renderErr, valuesErr)
 	}
 }
+
+// FuzzParseConfig: no hubctl.yaml may panic; an accepted one has usable limits (run with
+// `make fuzz`).
+func FuzzParseConfig(f *testing.F) {
+	f.Add("repoURLs: [https://git.example.test/r.git]\nchartMirrors:\n- {from: https://a.test, to: ./charts}\n")
+	f.Add("limits: {connectTimeout: 1s, httpTimeout: 2m, maxIndexSize: 1Mi, maxChartSize: 100k}\n")
+	f.Add("limits: {maxIndexSize: 1e100}\n")
+	f.Add("limits: {httpTimeout: 9999999999h}\n")
+	f.Add("kubeVersion: 1.35.0\napiVersions: [v1]\nunknown: 1\n")
+	f.Add("chartMirrors: [{from: '', to: x}]\n")
+	f.Add("&a [*a]")
+	f.Fuzz(func(t *testing.T, data string) {
+		if len(data) > 4096 {
+			t.Skip()
+		}
+		cfg, err := ParseConfig("hubctl.yaml", []byte(data))
+		if err != nil {
+			if !strings.Contains(err.Error(), "hubctl.yaml") {
+				t.Errorf("error %q does not name the file", err)
+			}
+			return
+		}
+		l, err := cfg.Limits.resolve(helm.DefaultLimits, "config")
+		if err != nil || l.ConnectTimeout <= 0 || l.Timeout <= 0 || l.MaxIndexSize <= 0 || l.MaxChartSize <= 0 {
+			t.Errorf("accepted config %q gives limits %+v, %v", data, l, err)
+		}
+	})
+}

@@ -221,8 +221,23 @@ func (r *Render) loadConfig(revFS fs.FS, repoDir string) (*RenderConfig, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
+	return ParseConfig(name, data)
+}
+
+// ParseConfig reads a hubctl.yaml: unknown fields, malformed mirrors and limits are errors
+// naming the file.
+func ParseConfig(name string, data []byte) (*RenderConfig, error) {
+	cfg := &RenderConfig{}
 	if err := yaml.UnmarshalStrict(data, cfg); err != nil {
 		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	for i, m := range cfg.ChartMirrors {
+		if strings.TrimSpace(m.From) == "" || strings.TrimSpace(m.To) == "" {
+			return nil, fmt.Errorf("config %s: chartMirrors[%d]: both from and to are required", name, i)
+		}
+	}
+	if _, err := cfg.Limits.resolve(helm.DefaultLimits, "config "+name+": limits:"); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/template"
 	"text/template/parse"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // Limits of one goTemplate execution (README "Limits"). They are far above any real
@@ -48,18 +50,11 @@ func (l Limits) withDefaults() Limits {
 var ErrLimit = errors.New("hubctl's template limit")
 
 func errOutput(what string, limit int) error {
-	return fmt.Errorf("%w: %s exceeds %s", ErrLimit, what, formatSize(limit))
+	return fmt.Errorf("%w: %s exceeds %s", ErrLimit, what, formatSize(int64(limit)))
 }
 
-func formatSize(n int) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+// formatSize writes n as a Kubernetes quantity (64Mi), as hubctl.yaml and the flags take it.
+func formatSize(n int64) string { return resource.NewQuantity(n, resource.BinarySI).String() }
 
 // limitWriter fails a write past max bytes; text/template then stops executing.
 type limitWriter struct {

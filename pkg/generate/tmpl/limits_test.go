@@ -76,7 +76,7 @@ func TestTemplateLimitsKeepOutput(t *testing.T) {
 	}
 	// The error of a function keeps text/template's form; the defaults apply without Limits.
 	_, err := goEngine(t, Limits{}).Replace(`{{ until 500000000 }}`, nil)
-	if err == nil || !strings.Contains(err.Error(), "error calling until: hubctl's template limit: until of 500000000 elements exceeds 2 MiB") {
+	if err == nil || !strings.Contains(err.Error(), "error calling until: hubctl's template limit: until of 500000000 elements exceeds 2Mi") {
 		t.Errorf("until: %v", err)
 	}
 	_, err = e.Replace(`{{ range 2000000000 }}{{ end }}`, nil)

@@ -23,6 +23,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/registry"
 	"helm.sh/helm/v3/pkg/repo"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // ChartRef names a chart in a repository, as an Argo CD Helm source does: RepoURL is
@@ -320,15 +321,8 @@ func tooLarge(u *url.URL, limit int64, flag string) error {
 	return fmt.Errorf("GET %s: response larger than %s, hubctl's limit (raise it with %s)", u.Redacted(), formatSize(limit), flag)
 }
 
-func formatSize(n int64) string {
-	switch {
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+// formatSize writes n as a Kubernetes quantity (64Mi), as hubctl.yaml and the flags take it.
+func formatSize(n int64) string { return resource.NewQuantity(n, resource.BinarySI).String() }
 
 // Load returns the chart, fetched at most once per process.
 //

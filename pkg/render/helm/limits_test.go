@@ -90,7 +90,7 @@ func TestLoadIndexOverTheCap(t *testing.T) {
 	srv, written := streamServer(t, "apiVersion: v1\nentries: {}\n", 0)
 	c := &Cache{Limits: Limits{MaxIndexSize: 1 << 20, Timeout: time.Minute}}
 	_, err := c.Load(context.Background(), demoRef(srv.URL))
-	if err == nil || !strings.Contains(err.Error(), srv.URL+"/index.yaml: response larger than 1 MiB") || !strings.Contains(err.Error(), "--max-index-size") {
+	if err == nil || !strings.Contains(err.Error(), srv.URL+"/index.yaml: response larger than 1Mi") || !strings.Contains(err.Error(), "--max-index-size") {
 		t.Fatalf("err = %v, want the 1 MiB cap naming the URL", err)
 	}
 	srv.Close() // waits for the handler
@@ -102,7 +102,7 @@ func TestLoadIndexOverTheCap(t *testing.T) {
 	// A Content-Length over the cap fails before the body is read.
 	srv2, _ := streamServer(t, "apiVersion: v1\n", 3<<30)
 	_, err = c.Load(context.Background(), demoRef(srv2.URL))
-	if err == nil || !strings.Contains(err.Error(), "larger than 1 MiB") {
+	if err == nil || !strings.Contains(err.Error(), "larger than 1Mi") {
 		t.Errorf("declared 3 GiB: err = %v", err)
 	}
 }
@@ -116,7 +116,7 @@ func TestLoadChartOverTheCap(t *testing.T) {
 	defer srv.Close()
 	c := &Cache{Limits: Limits{MaxChartSize: 64 << 10}}
 	_, err := c.Load(context.Background(), demoRef(srv.URL))
-	if err == nil || !strings.Contains(err.Error(), srv.URL+"/demo-1.0.0.tgz: response larger than 64 KiB") || !strings.Contains(err.Error(), "--max-chart-size") {
+	if err == nil || !strings.Contains(err.Error(), srv.URL+"/demo-1.0.0.tgz: response larger than 64Ki") || !strings.Contains(err.Error(), "--max-chart-size") {
 		t.Errorf("err = %v", err)
 	}
 	// A local mirror folder has the same cap.
@@ -125,7 +125,7 @@ func TestLoadChartOverTheCap(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "demo-1.0.0.tgz"), make([]byte, 100<<10), 0o644)
 	c = &Cache{Limits: Limits{MaxChartSize: 64 << 10}, Mirrors: []Mirror{{From: "https://charts.example.test", To: dir}}}
 	_, err = c.Load(context.Background(), demoRef("https://charts.example.test"))
-	if err == nil || !strings.Contains(err.Error(), "larger than 64 KiB") {
+	if err == nil || !strings.Contains(err.Error(), "larger than 64Ki") {
 		t.Errorf("local mirror: err = %v", err)
 	}
 }
