@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"text/template"
 	"text/template/parse"
 
@@ -148,21 +149,34 @@ func insertTicks(n parse.Node) {
 	}
 }
 
+// counted is a clone of a looping template whose tickFunc counts into n. Clones are pooled
+// per Template (cloning costs more than most executions) and used by one execution at a time.
+type counted struct {
+	t *template.Template
+	n int
+}
+
 // executeCounted runs a template that loops with a fresh iteration counter.
-func executeCounted(t *template.Template, w *limitWriter, data any, limit int) error {
-	c, err := t.Clone()
-	if err != nil {
-		return err
-	}
-	n := 0
-	c.Funcs(template.FuncMap{tickFunc: func() (string, error) {
-		n++
-		if n > limit {
-			return "", fmt.Errorf("%w: more than %d range iterations and template calls in one template", ErrLimit, limit)
+func executeCounted(pool *sync.Pool, t *template.Template, w *limitWriter, data any, limit int) error {
+	c, _ := pool.Get().(*counted)
+	if c == nil {
+		clone, err := t.Clone()
+		if err != nil {
+			return err
 		}
-		return "", nil
-	}})
-	return c.Execute(w, data)
+		c = &counted{t: clone}
+		c.t.Funcs(template.FuncMap{tickFunc: func() (string, error) {
+			c.n++
+			if c.n > limit {
+				return "", fmt.Errorf("%w: more than %d range iterations and template calls in one template", ErrLimit, limit)
+			}
+			return "", nil
+		}})
+	}
+	c.n = 0
+	err := c.t.Execute(w, data)
+	pool.Put(c)
+	return err
 }
 
 // boundedFuncs wraps every function of f: pre-checks for those that allocate from a count,
@@ -177,6 +191,11 @@ func boundedFuncs(f template.FuncMap, limit int) template.FuncMap {
 }
 
 func bound(name string, fn any, pre func(int, []reflect.Value) error, limit int) any {
+	if pre == nil {
+		if f := boundFast(name, fn, limit); f != nil {
+			return f
+		}
+	}
 	v := reflect.ValueOf(fn)
 	t := v.Type()
 	return reflect.MakeFunc(t, func(args []reflect.Value) []reflect.Value {
@@ -196,6 +215,35 @@ func bound(name string, fn any, pre func(int, []reflect.Value) error, limit int)
 		}
 		return out
 	}).Interface()
+}
+
+// boundFast wraps the most common signatures without reflection (same checks as bound).
+func boundFast(name string, fn any, limit int) any {
+	str := func(s string) string {
+		if len(s) > limit {
+			panic(errOutput("the result of "+name, limit))
+		}
+		return s
+	}
+	switch f := fn.(type) {
+	case func(string) string:
+		return func(a string) string { return str(f(a)) }
+	case func(string, string) string:
+		return func(a, b string) string { return str(f(a, b)) }
+	case func(...any) string:
+		return func(a ...any) string { return str(f(a...)) }
+	case func(string, ...any) string:
+		return func(a string, b ...any) string { return str(f(a, b...)) }
+	case func(any) string:
+		return func(a any) string { return str(f(a)) }
+	case func(string, any) string:
+		return func(a string, b any) string { return str(f(a, b)) }
+	case func(int, string) string:
+		return func(a int, b string) string { return str(f(a, b)) }
+	case func(any) bool, func(any, any) bool, func(...any) bool, func(string, string) bool:
+		return fn // a bool is one unit
+	}
+	return nil
 }
 
 // sizeOf estimates the printed size of v, stopping past limit: bytes of strings, one per

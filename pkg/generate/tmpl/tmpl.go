@@ -39,6 +39,7 @@ type Template struct {
 	fastgo  *fastPlan
 	loops   bool // gotmpl loops or recurses: run with an iteration counter
 	limits  Limits
+	counted sync.Pool // of *counted clones of gotmpl, when loops
 }
 
 // Source returns the template text.
@@ -153,7 +154,7 @@ func (t *Template) Render(params map[string]any) (string, error) {
 		w := limitWriter{max: t.limits.MaxOutput}
 		var err error
 		if t.loops {
-			err = executeCounted(t.gotmpl, &w, params, t.limits.MaxIterations)
+			err = executeCounted(&t.counted, t.gotmpl, &w, params, t.limits.MaxIterations)
 		} else {
 			err = t.gotmpl.Execute(&w, params)
 		}
