@@ -168,25 +168,30 @@ func FuzzParseConfig(f *testing.F) {
 	})
 }
 
-// Issue 7: a chart repoURL without a scheme (from a cluster annotation, say) was read from the
-// local disk. It fails for its Application, even when the folder exists.
-func TestRenderRefusesChartRepoWithoutScheme(t *testing.T) {
-	charts := t.TempDir()
-	writeTree(t, charts, map[string]string{"index.yaml": "apiVersion: v1\nentries:\n  demo:\n  - {name: demo, version: 0.1.0, urls: [demo-0.1.0.tgz]}\n"})
-	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"bootstrap/demo.yaml": `apiVersion: argoproj.io/v1alpha1
+// chartAppSet is an ApplicationSet of one Application of chart demo 0.1.0 from repoURL.
+func chartAppSet(repoURL string) string {
+	return `apiVersion: argoproj.io/v1alpha1
 kind: ApplicationSet
 metadata: {name: demo, namespace: argocd}
 spec:
   generators:
-  - list: {elements: [{repo: "` + charts + `"}]}
+  - list: {elements: [{repo: "` + repoURL + `"}]}
   template:
     metadata: {name: demo}
     spec:
       project: default
       destination: {name: in-cluster, namespace: demo}
       source: {repoURL: '{{repo}}', chart: demo, targetRevision: 0.1.0}
-`})
+`
+}
+
+// Issue 7: a chart repoURL without a scheme (from a cluster annotation, say) was read from the
+// local disk. It fails for its Application, even when the folder exists.
+func TestRenderRefusesChartRepoWithoutScheme(t *testing.T) {
+	charts := t.TempDir()
+	writeTree(t, charts, map[string]string{"index.yaml": "apiVersion: v1\nentries:\n  demo:\n  - {name: demo, version: 0.1.0, urls: [demo-0.1.0.tgz]}\n"})
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"bootstrap/demo.yaml": chartAppSet(charts)})
 	r := Render{Generate: Generate{Repo: dir}, CacheDir: t.TempDir()}
 	res, err := r.Run(context.Background())
 	if err != nil {
@@ -201,7 +206,7 @@ spec:
 	}
 	// The same folder as a mirror's target is read (the package is missing from it).
 	r.ChartMirrors = []string{"https://charts.example.test=" + charts}
-	writeTree(t, dir, map[string]string{"bootstrap/demo.yaml": strings.Replace(mustRead(t, filepath.Join(dir, "bootstrap/demo.yaml")), charts, "https://charts.example.test", 1)})
+	writeTree(t, dir, map[string]string{"bootstrap/demo.yaml": chartAppSet("https://charts.example.test")})
 	res, err = r.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -209,13 +214,4 @@ spec:
 	if err := res.Results[0].Err; err == nil || !strings.Contains(err.Error(), "demo-0.1.0.tgz") {
 		t.Errorf("mirror: err = %v", err)
 	}
-}
-
-func mustRead(t *testing.T, p string) string {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
