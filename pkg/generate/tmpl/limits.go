@@ -78,7 +78,7 @@ func noTick() string { return "" }
 
 // tickNode is an action calling tickFunc, parsed once.
 var tickNode = func() parse.Node {
-	t := template.Must(template.New("tick").Funcs(template.FuncMap{tickFunc: noTick}).Parse("{{" + tickFunc + "}}"))
+	t := template.Must(template.New("hubctl-loop-limit").Funcs(template.FuncMap{tickFunc: noTick}).Parse("{{" + tickFunc + "}}"))
 	return t.Tree.Root.Nodes[0]
 }()
 
