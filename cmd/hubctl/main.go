@@ -21,6 +21,8 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(768 << 20)
 	}
+	// The CLI's one signal handler: SIGINT and SIGTERM cancel ctx, and every
+	// command stops on it (render --out then leaves DIR as it was).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cmd.Run(ctx, os.Args[1:], cmd.Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr})
 	stop()

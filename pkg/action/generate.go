@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"runtime"
 	"sort"
 	"sync"
 
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
+	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/loader"
 	"github.com/gitops-hub/gitops-hub/pkg/registry"
 )
@@ -57,22 +57,28 @@ type GenerateResult struct {
 	Warnings []string
 }
 
-func (g *Generate) repoFS() fs.FS {
+// repoFS is RepoFS, or the working tree of Repo confined to it (symbolic
+// links out of the repository and special files are refused, see
+// gitfs.WorkTree).
+func (g *Generate) repoFS() (fs.FS, error) {
 	if g.RepoFS != nil {
-		return g.RepoFS
+		return g.RepoFS, nil
 	}
 	repo := g.Repo
 	if repo == "" {
 		repo = "."
 	}
-	return os.DirFS(repo)
+	return gitfs.WorkTree(repo)
 }
 
 // Run executes the pipeline: load → registry and ApplicationSets → generate
 // → validate. A load or generation error is returned as error (nothing is
 // produced); validation errors are in the result.
 func (g *Generate) Run(ctx context.Context) (*GenerateResult, error) {
-	repo := g.repoFS()
+	repo, err := g.repoFS()
+	if err != nil {
+		return nil, err
+	}
 	var setFiles []loader.File
 	if len(g.AppSetFiles) == 0 {
 		paths, err := loader.WalkYAML(repo, BootstrapDir)
@@ -196,4 +202,14 @@ func DestinationCluster(reg *registry.Registry, a *generate.Application) string 
 		}
 	}
 	return s
+}
+
+// readWorkTreeFile reads name from the working tree of repo, confined to it
+// (gitfs.WorkTree).
+func readWorkTreeFile(repo, name string) ([]byte, error) {
+	wt, err := gitfs.WorkTree(repo)
+	if err != nil {
+		return nil, err
+	}
+	return loader.ReadFileLimit(wt, name)
 }

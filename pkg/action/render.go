@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
 	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/loader"
+	"github.com/gitops-hub/gitops-hub/pkg/outdir"
 	"github.com/gitops-hub/gitops-hub/pkg/render"
 	"github.com/gitops-hub/gitops-hub/pkg/render/helm"
 	"github.com/gitops-hub/gitops-hub/pkg/source"
@@ -211,7 +211,7 @@ func (r *Render) loadConfig(revFS fs.FS, repoDir string) (*RenderConfig, error) 
 	name := r.Config
 	if name == "" {
 		name = "hubctl.yaml"
-		data, err = loader.ReadFileLimit(os.DirFS(repoDir), name)
+		data, err = readWorkTreeFile(repoDir, name)
 		if errors.Is(err, fs.ErrNotExist) {
 			return cfg, nil
 		}
@@ -289,62 +289,123 @@ func chartOf(a *generate.Application) string {
 	return ""
 }
 
-// WriteTree writes DIR/<cluster>/<application>.yaml for every rendered
-// Application. The new tree is built beside DIR and swapped in at the end,
-// so DIR is never half-written; Applications that failed have no file.
-func WriteTree(dir string, results []render.Result) error {
-	parent := filepath.Dir(filepath.Clean(dir))
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
+// TreePaths returns, index-aligned with results, the file of each
+// Application under --out: <cluster>/<application>.yaml, or
+// <cluster>/<namespace>/<application>.yaml for every Application whose name
+// another Application of the same cluster has too (in another namespace).
+// An Application whose cluster, namespace or name cannot be a file name
+// ("", ".", "..", "/" or NUL in it, over 255 bytes, hubctl's marker file),
+// or that would share a file with another, gets an error instead; the
+// others keep their file.
+func TreePaths(results []render.Result) ([]string, []error) {
+	paths := make([]string, len(results))
+	errs := make([]error, len(results))
+	type key struct{ cluster, name string }
+	names := map[key]int{}
+	for _, r := range results {
+		names[key{r.Cluster, r.App.Name}]++
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	sorted := append([]render.Result(nil), results...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].App.Name < sorted[j].App.Name })
-	for _, r := range sorted {
-		if r.Err != nil {
+	byPath := map[string]int{}
+	for i, r := range results {
+		fail := func(format string, a ...any) {
+			errs[i] = fmt.Errorf("Application %s (namespace %s) -> cluster %q: %s", r.App.Name, r.App.Namespace, r.Cluster, fmt.Sprintf(format, a...))
+		}
+		if err := fileName(r.Cluster); err != nil {
+			fail("the cluster name cannot be a folder name under --out: %v", err)
 			continue
 		}
-		cdir := filepath.Join(tmp, safeName(r.Cluster))
-		if err := os.MkdirAll(cdir, 0o755); err != nil {
-			return err
+		if r.Cluster == outdir.Marker {
+			fail("the cluster name is that of hubctl's marker file %s", outdir.Marker)
+			continue
 		}
-		b, err := r.YAML()
-		if err != nil {
-			return fmt.Errorf("Application %s: %w", r.App.Name, err)
+		if err := fileName(r.App.Name + ".yaml"); err != nil {
+			fail("the Application name cannot be a file name under --out: %v", err)
+			continue
 		}
-		if err := os.WriteFile(filepath.Join(cdir, safeName(r.App.Name)+".yaml"), b, 0o644); err != nil {
-			return err
+		p := filepath.Join(r.Cluster, r.App.Name+".yaml")
+		if names[key{r.Cluster, r.App.Name}] > 1 {
+			if err := fileName(r.App.Namespace); err != nil {
+				fail("the namespace cannot be a folder name under --out: %v", err)
+				continue
+			}
+			p = filepath.Join(r.Cluster, r.App.Namespace, r.App.Name+".yaml")
+		}
+		if j, dup := byPath[p]; dup {
+			o := results[j]
+			fail("its file %s would be that of another Application %s (namespace %s, ApplicationSet %s)", p, o.App.Name, o.App.Namespace, o.App.AppSet)
+			if errs[j] == nil {
+				errs[j] = fmt.Errorf("Application %s (namespace %s) -> cluster %q: its file %s would be that of another Application %s (namespace %s, ApplicationSet %s)", o.App.Name, o.App.Namespace, o.Cluster, p, r.App.Name, r.App.Namespace, r.App.AppSet)
+			}
+			continue
+		}
+		byPath[p] = i
+		paths[i] = p
+	}
+	for i := range paths {
+		if errs[i] != nil {
+			paths[i] = ""
 		}
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	old := ""
-	if _, err := os.Stat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			_ = os.Rename(old, dir)
-		}
-		return err
-	}
-	if old != "" {
-		return os.RemoveAll(old)
+	return paths, errs
+}
+
+// fileName checks that s can be one file or folder name on every common
+// file system.
+func fileName(s string) error {
+	switch {
+	case s == "":
+		return errors.New("empty name")
+	case s == "." || s == "..":
+		return fmt.Errorf("%q is not a name", s)
+	case strings.ContainsRune(s, '/') || strings.ContainsRune(s, filepath.Separator):
+		return fmt.Errorf("it contains a %c", filepath.Separator)
+	case strings.ContainsRune(s, 0):
+		return errors.New("it contains a NUL byte")
+	case len(s) > 255:
+		return fmt.Errorf("%d bytes, over the 255 bytes of a file name", len(s))
 	}
 	return nil
 }
 
-func safeName(s string) string {
-	if s == "" {
-		return "_"
+// WriteTree replaces out with one file per rendered Application, at the
+// paths of TreePaths. It writes nothing and leaves out as it is when an
+// Application failed or has no file, or ctx is cancelled: out is always
+// either entirely the previous or entirely the new render.
+func WriteTree(ctx context.Context, out *outdir.Dir, results []render.Result) error {
+	paths, errs := TreePaths(results)
+	failed := 0
+	for i := range results {
+		if results[i].Err != nil || errs[i] != nil {
+			failed++
+		}
 	}
-	return strings.NewReplacer("/", "_", "\\", "_", "..", "_").Replace(s)
+	if failed > 0 {
+		return fmt.Errorf("%d Application(s) failed to render: left unchanged", failed)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("interrupted, left unchanged: %w", err)
+	}
+	return out.Replace(ctx, func(ctx context.Context, root string) error {
+		made := map[string]bool{}
+		for i, r := range results {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("interrupted, left unchanged: %w", err)
+			}
+			p := filepath.Join(root, paths[i])
+			if d := filepath.Dir(p); !made[d] {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					return err
+				}
+				made[d] = true
+			}
+			b, err := r.YAML()
+			if err != nil {
+				return fmt.Errorf("Application %s: %w", r.App.Name, err)
+			}
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

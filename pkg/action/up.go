@@ -15,6 +15,7 @@ import (
 	chartloader "helm.sh/helm/v3/pkg/chart/loader"
 
 	"github.com/gitops-hub/gitops-hub/pkg/bootstrap"
+	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/localfleet"
 	"github.com/gitops-hub/gitops-hub/pkg/onboard"
@@ -87,7 +88,10 @@ func DefaultChartsDir(repo string) string {
 
 // LocalClusters returns the registry's local hosting clusters, by port.
 func LocalClusters(repo string) ([]*registry.Cluster, error) {
-	fsys := os.DirFS(repo)
+	fsys, err := gitfs.WorkTree(repo)
+	if err != nil {
+		return nil, err
+	}
 	reg, err := registry.LoadGlob(fsys, ClusterRegistry)
 	if err != nil {
 		return nil, err
@@ -183,7 +187,7 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("the hub's Argo CD chart: %w (set --charts to a Helm repository folder holding %s)", err, HubChart)
 	}
-	rootApp, err := os.ReadFile(filepath.Join(u.repo(), RootApp))
+	rootApp, err := readWorkTreeFile(u.repo(), RootApp)
 	if err != nil {
 		return nil, fmt.Errorf("the hub's root Application: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,8 +59,8 @@ func runUp(ctx context.Context, streams Streams, o *action.Up) error {
 		}
 	}
 	o.Progress = streams.ErrOut
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
+	// ctx is cancelled on SIGINT and SIGTERM by the CLI's one signal
+	// handler (cmd/hubctl).
 	res, err := o.Run(ctx)
 	if err != nil {
 		return err

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"os"
 	"sort"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/gitops-hub/gitops-hub/pkg/action"
+	"github.com/gitops-hub/gitops-hub/pkg/outdir"
 	"github.com/gitops-hub/gitops-hub/pkg/render"
 )
 
@@ -17,6 +19,7 @@ type renderOptions struct {
 	action.Render
 	Output string
 	OutDir string
+	Force  bool
 }
 
 // addSourceFlags are the flags that say where sources come from, shared by
@@ -46,7 +49,15 @@ repository at --revision), plain directories and Kustomize sources.
 
 Identical renders are done once; independent renders run in parallel; charts are fetched
 once into a content-addressed cache. Every Application is rendered even when another fails;
-errors are reported at the end and the exit status is then 2.`,
+errors are reported at the end and the exit status is then 2.
+
+--out DIR writes DIR/<cluster>/<application>.yaml (DIR/<cluster>/<namespace>/<application>.yaml
+for Applications of one cluster that share a name) and a marker file DIR/.hubctl-render. DIR
+must be absent, empty or a previous hubctl output (it holds the marker); anything else is
+refused with nothing changed. --force also replaces a non-empty folder without the marker, but
+never a file, a link, a Git repository, or a folder that is or contains the repository, the
+working directory, $HOME or /. DIR is swapped whole and atomically, and only when every Application rendered: a
+failed or interrupted render leaves it as it was.`,
 		Example: `  hubctl render --cluster eks-develop-clientA-services
   hubctl render --out rendered/                     # rendered/<cluster>/<application>.yaml
   hubctl render --app argo-cd --chart-mirror https://argoproj.github.io/argo-helm=./charts`,
@@ -61,13 +72,22 @@ errors are reported at the end and the exit status is then 2.`,
 	f.StringArrayVar(&o.Apps, "app", nil, "only this Application, addon (ApplicationSet, with or without addons-) or chart (repeatable)")
 	f.StringArrayVar(&o.Apps, "addon", nil, "alias of --app")
 	f.StringVarP(&o.Output, "output", "o", "yaml", "output format: yaml")
-	f.StringVar(&o.OutDir, "out", "", "write DIR/<cluster>/<application>.yaml instead of stdout (DIR is replaced atomically)")
+	f.StringVar(&o.OutDir, "out", "", "write DIR/<cluster>/<application>.yaml instead of stdout; DIR is replaced atomically, only if absent, empty or a previous hubctl output")
+	f.BoolVar(&o.Force, "force", false, "let --out replace a non-empty folder that is not a previous hubctl output (never a Git repository, nor one that is or contains the repository, the working directory, $HOME or /)")
 	return c
 }
 
 func runRender(ctx context.Context, streams Streams, o *renderOptions) error {
 	if o.Output != "yaml" {
 		return fmt.Errorf("--output %q: render prints yaml", o.Output)
+	}
+	var out *outdir.Dir
+	if o.OutDir != "" {
+		// Refuse a wrong --out before rendering, with nothing touched.
+		var err error
+		if out, err = outdir.Open(o.OutDir, o.Force, protectedDirs(o.Repo)); err != nil {
+			return err
+		}
 	}
 	res, err := o.Render.Run(ctx)
 	if err != nil {
@@ -86,9 +106,13 @@ func runRender(ctx context.Context, streams Streams, o *renderOptions) error {
 		}
 		return results[i].App.Name < results[j].App.Name
 	})
-	if o.OutDir != "" {
-		if err := action.WriteTree(o.OutDir, results); err != nil {
-			return fmt.Errorf("writing %s: %w", o.OutDir, err)
+	if out != nil {
+		// An Application that cannot have its file fails like a render.
+		_, pathErrs := action.TreePaths(results)
+		for i, err := range pathErrs {
+			if results[i].Err == nil && err != nil {
+				results[i].Err = err
+			}
 		}
 	} else {
 		w := bufio.NewWriter(streams.Out)
@@ -123,13 +147,34 @@ func runRender(ctx context.Context, streams Streams, o *renderOptions) error {
 	fmt.Fprintf(streams.ErrOut, "rendered %d Application(s) for %d cluster(s)", rendered, countClusters(results))
 	if failed > 0 {
 		fmt.Fprintf(streams.ErrOut, "; %d failed\n", failed)
+		if out != nil {
+			return fmt.Errorf("%d Application(s) failed to render: --out %s left unchanged", failed, o.OutDir)
+		}
 		return fmt.Errorf("%d Application(s) failed to render", failed)
 	}
 	fmt.Fprintln(streams.ErrOut)
+	if out != nil {
+		if err := action.WriteTree(ctx, out, results); err != nil {
+			return fmt.Errorf("--out %s: %w", o.OutDir, err)
+		}
+	}
 	if len(res.Generated.Errors) > 0 {
 		return &findingsError{n: len(res.Generated.Errors)}
 	}
 	return nil
+}
+
+// protectedDirs are the folders --out may never be or contain: the
+// repository, the working directory and $HOME (outdir.Open adds /).
+func protectedDirs(repo string) []outdir.Protected {
+	if repo == "" {
+		repo = "."
+	}
+	dirs := []outdir.Protected{{What: "the repository", Path: repo}, {What: "the working directory", Path: "."}}
+	if home, err := os.UserHomeDir(); err == nil {
+		dirs = append(dirs, outdir.Protected{What: "$HOME", Path: home})
+	}
+	return dirs
 }
 
 func countClusters(rs []render.Result) int {

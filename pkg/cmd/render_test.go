@@ -114,23 +114,7 @@ func copyTree(t *testing.T) string {
 	t.Helper()
 	dst := t.TempDir()
 	for _, top := range []string{"bootstrap", "environments", "clusters"} {
-		err := filepath.Walk(filepath.Join(repoRoot, top), func(p string, info os.FileInfo, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(repoRoot, p)
-			if info.IsDir() {
-				return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		copyDir(t, filepath.Join(repoRoot, top), filepath.Join(dst, top))
 	}
 	return dst
 }
@@ -154,14 +138,13 @@ func TestRenderBadInput(t *testing.T) {
 				t.Errorf("stderr does not name %q:\n%s", w, errOut)
 			}
 		}
-		if _, err := os.Stat(filepath.Join(outDir, "eks-develop-clientA-services/addon-crossplane-eks-develop-clienta-services.yaml")); err == nil {
-			t.Error("the failed Application has a file")
+		// The others still render, but a failed render never replaces
+		// --out (TestRenderOutFailedRenderKeepsOldContent).
+		if !strings.Contains(errOut, "left unchanged") {
+			t.Errorf("stderr does not say that --out was left unchanged:\n%s", errOut)
 		}
-		if _, err := os.Stat(filepath.Join(outDir, "eks-develop-clientA-services/addon-argo-cd-eks-develop-clienta-services.yaml")); err != nil {
-			t.Errorf("another Application of the same cluster was not rendered: %v", err)
-		}
-		if _, err := os.Stat(filepath.Join(outDir, "eks-prod-clientA-services/addon-crossplane-eks-prod-clienta-services.yaml")); err != nil {
-			t.Errorf("crossplane of another environment was not rendered: %v", err)
+		if _, err := os.Stat(outDir); err == nil {
+			t.Error("a failed render created --out")
 		}
 	})
 	t.Run("chart version that does not exist", func(t *testing.T) {
@@ -238,30 +221,6 @@ spec:
 			}
 		}
 	})
-}
-
-// TestRenderOutIsReplacedWhole: --out swaps the whole tree in at the end, so
-// stale files of a previous render disappear and no temp dir is left.
-func TestRenderOutIsReplacedWhole(t *testing.T) {
-	parent := t.TempDir()
-	outDir := filepath.Join(parent, "rendered")
-	os.MkdirAll(filepath.Join(outDir, "gone-cluster"), 0o755)
-	os.WriteFile(filepath.Join(outDir, "gone-cluster", "stale.yaml"), []byte("stale"), 0o644)
-	_, errOut, code := run(t, renderArgs(t, repoRoot, "--cluster", "eks-develop-clientB-services", "--out", outDir)...)
-	if code != ExitOK {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	if _, err := os.Stat(filepath.Join(outDir, "gone-cluster")); err == nil {
-		t.Error("stale output of a previous render survived")
-	}
-	files, _ := filepath.Glob(filepath.Join(outDir, "eks-develop-clientB-services", "*.yaml"))
-	if len(files) != 3 {
-		t.Errorf("%d files for clientB, want 3", len(files))
-	}
-	entries, _ := os.ReadDir(parent)
-	if len(entries) != 1 {
-		t.Errorf("temporary directories left beside --out: %v", entries)
-	}
 }
 
 // TestValuesProvenance: hubctl values names the layer of each key and lists

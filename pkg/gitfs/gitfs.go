@@ -40,21 +40,14 @@ import (
 )
 
 // Open returns the repository at repoDir as it is at revision. An empty
-// revision is the working tree (os.DirFS, with every ".git" file or directory
-// hidden); any other revision is resolved with `git rev-parse` (a branch, tag,
-// commit SHA, or any revision expression such as HEAD~1) and its commit tree
-// is returned as an in-memory, read-only fs.FS. Errors name the repository
-// and the revision.
+// revision is the working tree (WorkTree: confined to repoDir, with every
+// ".git" file or directory hidden); any other revision is resolved with `git
+// rev-parse` (a branch, tag, commit SHA, or any revision expression such as
+// HEAD~1) and its commit tree is returned as an in-memory, read-only fs.FS.
+// Errors name the repository and the revision.
 func Open(ctx context.Context, repoDir, revision string) (fs.FS, error) {
 	if revision == "" {
-		st, err := os.Stat(repoDir)
-		if err != nil {
-			return nil, fmt.Errorf("repository %s: %w", repoDir, err)
-		}
-		if !st.IsDir() {
-			return nil, fmt.Errorf("repository %s: not a directory", repoDir)
-		}
-		return workTree{fsys: os.DirFS(repoDir)}, nil
+		return WorkTree(repoDir)
 	}
 	commit, err := gitOutput(ctx, repoDir, nil, "rev-parse", "--verify", "--end-of-options", revision+"^{commit}")
 	if err != nil {
@@ -314,8 +307,6 @@ func readBatch(r *bufio.Reader, oids []string, byOID map[string][]*node) error {
 
 const maxLinkHops = 40
 
-var errOutside = errors.New("symbolic link points outside the repository")
-
 // lookup finds name in the tree. Symbolic links in the directory part are
 // always followed; the final element is followed when follow is true.
 func (m *memFS) lookup(op, name string, follow bool) (*node, string, error) {
@@ -339,7 +330,7 @@ func (m *memFS) lookup(op, name string, follow bool) (*node, string, error) {
 			continue
 		case "..":
 			if len(resolved) == 0 {
-				return nil, "", &fs.PathError{Op: op, Path: name, Err: errOutside}
+				return nil, "", &fs.PathError{Op: op, Path: name, Err: ErrOutsideRepository}
 			}
 			resolved = resolved[:len(resolved)-1]
 			stack = stack[:len(stack)-1]
@@ -360,7 +351,7 @@ func (m *memFS) lookup(op, name string, follow bool) (*node, string, error) {
 			}
 			target := string(child.data)
 			if target == "" || path.IsAbs(target) {
-				return nil, "", &fs.PathError{Op: op, Path: name, Err: errOutside}
+				return nil, "", &fs.PathError{Op: op, Path: name, Err: ErrOutsideRepository}
 			}
 			pending = append(strings.Split(target, "/"), pending...)
 			continue
@@ -519,103 +510,4 @@ func (d *dirFile) ReadDir(count int) ([]fs.DirEntry, error) {
 	}
 	d.offset += count
 	return dirEntries(rest[:count]), nil
-}
-
-// workTree is os.DirFS with every ".git" element hidden.
-type workTree struct {
-	fsys fs.FS
-}
-
-var (
-	_ fs.ReadFileFS = workTree{}
-	_ fs.ReadDirFS  = workTree{}
-	_ fs.StatFS     = workTree{}
-	_ fs.ReadLinkFS = workTree{}
-)
-
-func hidden(name string) bool {
-	for elem := range strings.SplitSeq(name, "/") {
-		if elem == ".git" {
-			return true
-		}
-	}
-	return false
-}
-
-func (w workTree) check(op, name string) error {
-	if !fs.ValidPath(name) {
-		return &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
-	}
-	if hidden(name) {
-		return &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
-	}
-	return nil
-}
-
-func (w workTree) Open(name string) (fs.File, error) {
-	if err := w.check("open", name); err != nil {
-		return nil, err
-	}
-	f, err := w.fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	if d, ok := f.(fs.ReadDirFile); ok {
-		return &filteredDir{ReadDirFile: d}, nil
-	}
-	return f, nil
-}
-
-func (w workTree) ReadFile(name string) ([]byte, error) {
-	if err := w.check("read", name); err != nil {
-		return nil, err
-	}
-	return fs.ReadFile(w.fsys, name)
-}
-
-func (w workTree) ReadDir(name string) ([]fs.DirEntry, error) {
-	if err := w.check("readdir", name); err != nil {
-		return nil, err
-	}
-	entries, err := fs.ReadDir(w.fsys, name)
-	return slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return e.Name() == ".git" }), err
-}
-
-func (w workTree) Stat(name string) (fs.FileInfo, error) {
-	if err := w.check("stat", name); err != nil {
-		return nil, err
-	}
-	return fs.Stat(w.fsys, name)
-}
-
-func (w workTree) Lstat(name string) (fs.FileInfo, error) {
-	if err := w.check("lstat", name); err != nil {
-		return nil, err
-	}
-	return fs.Lstat(w.fsys, name)
-}
-
-func (w workTree) ReadLink(name string) (string, error) {
-	if err := w.check("readlink", name); err != nil {
-		return "", err
-	}
-	return fs.ReadLink(w.fsys, name)
-}
-
-// filteredDir drops ".git" from a directory listing.
-type filteredDir struct {
-	fs.ReadDirFile
-}
-
-func (d *filteredDir) ReadDir(n int) ([]fs.DirEntry, error) {
-	for {
-		entries, err := d.ReadDirFile.ReadDir(n)
-		kept := slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return e.Name() == ".git" })
-		// Asked for n > 0 entries and only .git came back: read on rather than
-		// return an empty, non-EOF batch.
-		if n > 0 && len(kept) == 0 && len(entries) > 0 && err == nil {
-			continue
-		}
-		return kept, err
-	}
 }

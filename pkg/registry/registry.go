@@ -51,27 +51,27 @@ type secret struct {
 	Kind       string     `yaml:"kind"`
 	Metadata   secretMeta `yaml:"metadata"`
 	Type       string     `yaml:"type"`
-	Data       stringMap  `yaml:"data"`
-	StringData stringMap  `yaml:"stringData"`
+	Data       secretData `yaml:"data"`
+	StringData secretData `yaml:"stringData"`
 	Immutable  *bool      `yaml:"immutable"`
 }
 
 type secretMeta struct {
-	Name                       string    `yaml:"name"`
-	Namespace                  string    `yaml:"namespace"`
-	Labels                     stringMap `yaml:"labels"`
-	Annotations                stringMap `yaml:"annotations"`
-	GenerateName               any       `yaml:"generateName"`
-	UID                        any       `yaml:"uid"`
-	ResourceVersion            any       `yaml:"resourceVersion"`
-	Generation                 any       `yaml:"generation"`
-	CreationTimestamp          any       `yaml:"creationTimestamp"`
-	DeletionTimestamp          any       `yaml:"deletionTimestamp"`
-	DeletionGracePeriodSeconds any       `yaml:"deletionGracePeriodSeconds"`
-	OwnerReferences            any       `yaml:"ownerReferences"`
-	Finalizers                 any       `yaml:"finalizers"`
-	ManagedFields              any       `yaml:"managedFields"`
-	SelfLink                   any       `yaml:"selfLink"`
+	Name                       string        `yaml:"name"`
+	Namespace                  string        `yaml:"namespace"`
+	Labels                     stringMap     `yaml:"labels"`
+	Annotations                annotationMap `yaml:"annotations"`
+	GenerateName               any           `yaml:"generateName"`
+	UID                        any           `yaml:"uid"`
+	ResourceVersion            any           `yaml:"resourceVersion"`
+	Generation                 any           `yaml:"generation"`
+	CreationTimestamp          any           `yaml:"creationTimestamp"`
+	DeletionTimestamp          any           `yaml:"deletionTimestamp"`
+	DeletionGracePeriodSeconds any           `yaml:"deletionGracePeriodSeconds"`
+	OwnerReferences            any           `yaml:"ownerReferences"`
+	Finalizers                 any           `yaml:"finalizers"`
+	ManagedFields              any           `yaml:"managedFields"`
+	SelfLink                   any           `yaml:"selfLink"`
 }
 
 // stringMap is a map[string]string whose values must be YAML strings.
@@ -89,9 +89,8 @@ func (m *stringMap) UnmarshalYAML(n *yaml.Node) error {
 			if v.Kind != yaml.ScalarNode {
 				continue // left to the decoder's own type error
 			}
-			switch tag := v.ShortTag(); tag {
-			case "!!bool", "!!int", "!!float":
-				errs = append(errs, fmt.Sprintf("line %d: value of %q is a YAML %s (%s), not a string: quote it", v.Line, k.Value, tag[2:], v.Value))
+			if msg := notAString(k, v); msg != "" {
+				errs = append(errs, msg)
 			}
 		}
 		if len(errs) > 0 {
@@ -133,6 +132,125 @@ func plainStrings(n *yaml.Node) (map[string]string, bool) {
 		}
 	}
 	return out, true
+}
+
+// notAString is the error for a scalar value that JSON would not read as a
+// string (Kubernetes decodes these maps from JSON), "" when it is one. It
+// names the line and the key, never the value: in data and stringData the
+// value is a credential.
+func notAString(k, v *yaml.Node) string {
+	switch tag := v.ShortTag(); tag {
+	case "!!bool", "!!int", "!!float":
+		return fmt.Sprintf("line %d: value of %q is a YAML %s, not a string: quote it", v.Line, k.Value, tag[2:])
+	}
+	return ""
+}
+
+// LastAppliedAnnotation is written by `kubectl apply` (client-side): it
+// holds the whole object as applied, so for a cluster Secret the bearer
+// token and TLS keys of its config. It is dropped when a Secret is read.
+const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// annotationMap is a stringMap without LastAppliedAnnotation, which is
+// removed before anything else looks at the value.
+type annotationMap stringMap
+
+func (m *annotationMap) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.MappingNode {
+		kept := make([]*yaml.Node, 0, len(n.Content))
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Kind == yaml.ScalarNode && k.Value == LastAppliedAnnotation {
+				continue
+			}
+			kept = append(kept, n.Content[i], n.Content[i+1])
+		}
+		c := *n
+		c.Content = kept
+		n = &c
+	}
+	return (*stringMap)(m).UnmarshalYAML(n)
+}
+
+// clusterDataKeys are the keys of a cluster Secret's data and stringData
+// that hubctl reads (Argo CD's name, server, project, clusterResources and
+// namespaces); every other key, config with its credentials first, is
+// checked for shape and dropped, and its value never appears in a message.
+var clusterDataKeys = map[string]bool{"name": true, "server": true, "project": true, "clusterResources": true, "namespaces": true}
+
+// secretData is a Secret's data or stringData: a map of strings, of which
+// only clusterDataKeys are kept. Its errors name lines and keys only.
+type secretData map[string]string
+
+func (m *secretData) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch {
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null":
+		*m = nil
+		return nil
+	case n.Kind != yaml.MappingNode:
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: data and stringData must be maps of strings, not a YAML %s", n.Line, kindName(n))}}
+	}
+	out := secretData{}
+	seen := map[string]int{}
+	var errs []string
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
+			errs = append(errs, fmt.Sprintf("line %d: every key must be a plain string", k.Line))
+			continue
+		}
+		if prev, dup := seen[k.Value]; dup {
+			errs = append(errs, fmt.Sprintf("line %d: mapping key %q already defined at line %d", k.Line, k.Value, prev))
+			continue
+		}
+		seen[k.Value] = k.Line
+		if v.Kind == yaml.AliasNode && v.Alias != nil {
+			v = v.Alias
+		}
+		if v.Kind != yaml.ScalarNode {
+			errs = append(errs, fmt.Sprintf("line %d: value of %q is a YAML %s, not a string", v.Line, k.Value, kindName(v)))
+			continue
+		}
+		if msg := notAString(k, v); msg != "" {
+			errs = append(errs, msg)
+			continue
+		}
+		var str string
+		switch v.ShortTag() {
+		case "!!str":
+			str = v.Value
+		case "!!null":
+		default: // !!timestamp, !!binary, a local tag...: as go-yaml reads them into a string
+			if err := v.Decode(&str); err != nil {
+				errs = append(errs, fmt.Sprintf("line %d: value of %q (tag %s) is not a string", v.Line, k.Value, v.ShortTag()))
+				continue
+			}
+		}
+		if clusterDataKeys[k.Value] {
+			out[k.Value] = str
+		}
+	}
+	if len(errs) > 0 {
+		return &yaml.TypeError{Errors: errs}
+	}
+	*m = out
+	return nil
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "sequence"
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.AliasNode:
+		return "alias"
+	case yaml.DocumentNode:
+		return "document"
+	}
+	return strings.TrimPrefix(n.ShortTag(), "!!")
 }
 
 // ParseError is a problem with one document of a registry file.
@@ -177,10 +295,9 @@ func Parse(file string, data []byte) ([]*Cluster, error) {
 
 func parseDoc(d loader.Document) (*Cluster, error) {
 	var s secret
-	dec := yaml.NewDecoder(bytes.NewReader(d.Data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
-		return nil, &ParseError{Pos: d.Pos(), Err: fmt.Errorf("invalid YAML: %s", d.ShiftLines(err.Error()))}
+	if err := decodeStrict(d.Data, &s); err != nil {
+		msg, name := redact(d.Data, scrubYAMLError(d.ShiftLines(err.Error())))
+		return nil, &ParseError{Pos: d.Pos(), Obj: name, Err: fmt.Errorf("invalid YAML: %s", msg)}
 	}
 	name := s.Metadata.Name
 	if s.Kind != "Secret" || (s.APIVersion != "v1" && s.APIVersion != "") {
@@ -215,6 +332,13 @@ func parseDoc(d loader.Document) (*Cluster, error) {
 		return nil, &ParseError{Pos: d.Pos(), Obj: name, Err: err}
 	}
 	return c, nil
+}
+
+// decodeStrict decodes one YAML document, refusing unknown fields.
+func decodeStrict(data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	return dec.Decode(v)
 }
 
 func orNone(s string) string {

@@ -126,24 +126,24 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level field",
 			data: lead + secretYAML("prod", "stringData:\n  name: prod\nspec: {}\n"),
-			want: "clusters.yaml:3: invalid YAML: yaml: unmarshal errors:\n  line 16: field spec not found in type registry.secret",
+			want: "clusters.yaml:3: Secret \"cluster-prod\": invalid YAML: yaml: unmarshal errors:\n  line 16: field spec not found in type registry.secret",
 		},
 		{
 			// Kubernetes rejects it (labels are strings); go-yaml alone
 			// would read the string "true".
 			name: "unquoted bool label",
 			data: lead + strings.Replace(secretYAML("prod", "stringData:\n  name: prod\n"), "    environment: prod\n", "    environment: prod\n    enable_x: true\n", 1),
-			want: "clusters.yaml:3: invalid YAML: yaml: unmarshal errors:\n  line 11: value of \"enable_x\" is a YAML bool (true), not a string: quote it",
+			want: "clusters.yaml:3: Secret \"cluster-prod\": invalid YAML: yaml: unmarshal errors:\n  line 11: value of \"enable_x\" is a YAML bool, not a string: quote it",
 		},
 		{
 			name: "number annotation and stringData",
 			data: strings.Replace(secretYAML("prod", "stringData:\n  name: prod\n  port: 443\n"), "  annotations:\n", "  annotations:\n    replicas: 3\n", 1),
-			want: "clusters.yaml:1: invalid YAML: yaml: unmarshal errors:\n  line 10: value of \"replicas\" is a YAML int (3), not a string: quote it\n  line 15: value of \"port\" is a YAML int (443), not a string: quote it",
+			want: "clusters.yaml:1: Secret \"cluster-prod\": invalid YAML: yaml: unmarshal errors:\n  line 10: value of \"replicas\" is a YAML int, not a string: quote it\n  line 15: value of \"port\" is a YAML int, not a string: quote it",
 		},
 		{
 			name: "list label",
 			data: strings.Replace(secretYAML("prod", ""), "    environment: prod\n", "    environment: [a]\n", 1),
-			want: "clusters.yaml:1: invalid YAML: yaml: unmarshal errors:\n  line 8: cannot unmarshal !!seq into string",
+			want: "clusters.yaml:1: Secret \"cluster-prod\": invalid YAML: yaml: unmarshal errors:\n  line 8: cannot unmarshal !!seq into string",
 		},
 		{
 			// go-yaml's own line for this document is 3 (it counts parser
@@ -208,7 +208,7 @@ stringData: {name: x}
 		t.Errorf("annotations = %v, want %v", c.Annotations, want)
 	}
 	_, err := Parse("d.yaml", []byte(strings.Replace(data, "    c: d\n", "    c: d\n    c: e\n", 1)))
-	if want := `d.yaml:1: invalid YAML: yaml: unmarshal errors:` + "\n" + `  line 11: mapping key "c" already defined at line 10`; err == nil || err.Error() != want {
+	if want := `d.yaml:1: Secret "x": invalid YAML: yaml: unmarshal errors:` + "\n" + `  line 11: mapping key "c" already defined at line 10`; err == nil || err.Error() != want {
 		t.Errorf("duplicate key: error %v, want %q", err, want)
 	}
 }
@@ -279,7 +279,9 @@ type: Opaque
 	if c.Name != "prod" || c.Server != "https://prod.example.com" || c.SecretName != "cluster-prod" || c.Namespace != "argocd" {
 		t.Errorf("got %+v", c)
 	}
-	if _, ok := c.Annotations["kubectl.kubernetes.io/last-applied-configuration"]; !ok {
+	// kubectl's last-applied-configuration holds the whole Secret, token
+	// included: it is dropped (see TestLastAppliedConfigurationIsDropped).
+	if _, ok := c.Annotations[LastAppliedAnnotation]; ok || len(c.Annotations) != 0 {
 		t.Errorf("annotations = %v", c.Annotations)
 	}
 }

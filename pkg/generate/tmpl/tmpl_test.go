@@ -12,6 +12,7 @@ import (
 	"text/template"
 	"text/template/parse"
 
+	"github.com/Masterminds/sprig/v3"
 	"github.com/valyala/fasttemplate"
 )
 
@@ -326,6 +327,54 @@ func TestFuncMapContents(t *testing.T) {
 	for _, name := range []string{"normalize", "slugify", "toYaml", "fromYaml", "fromYamlArray", "upper", "dig", "default", "b64enc", "toJson"} {
 		if _, ok := f[name]; !ok {
 			t.Errorf("FuncMap lacks %q", name)
+		}
+	}
+}
+
+// The goTemplate function map is exactly upstream's: sprig's generic
+// functions minus the three that Argo CD deletes because they read the
+// controller's environment or the network (applicationset/utils/utils.go,
+// init: delete(sprigFuncMap, "env" / "expandenv" / "getHostByName")), plus
+// Argo CD's own functions (applicationset/utils/template_functions.go). No
+// other sprig function is dropped, so hubctl accepts every template Argo CD
+// accepts, and a template using one of the three fails at parse time with
+// Argo CD's message before anything is evaluated.
+func TestFuncMapIsSprigMinusArgoCDRemovals(t *testing.T) {
+	want := map[string]bool{}
+	for name := range sprig.GenericFuncMap() {
+		want[name] = true
+	}
+	for _, name := range []string{"env", "expandenv", "getHostByName"} {
+		if !want[name] {
+			t.Fatalf("sprig no longer has %s: revisit the list", name)
+		}
+		delete(want, name)
+	}
+	for _, name := range []string{"normalize", "slugify", "toYaml", "fromYaml", "fromYamlArray"} {
+		want[name] = true
+	}
+	got := FuncMap()
+	for name := range want {
+		if got[name] == nil {
+			t.Errorf("FuncMap lacks %s", name)
+		}
+	}
+	for name := range got {
+		if !want[name] {
+			t.Errorf("FuncMap has %s, which Argo CD's goTemplate map does not", name)
+		}
+	}
+
+	const canary = "canary-3b9e71c2"
+	t.Setenv("HUBCTL_TEST_SECRET", canary)
+	e, err := NewEngine(Options{GoTemplate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{`{{ env "HUBCTL_TEST_SECRET" }}`, `{{ expandenv "$HUBCTL_TEST_SECRET" }}`, `{{ if false }}{{ getHostByName "leak.invalid" }}{{ end }}`} {
+		out, err := e.Replace(src, map[string]any{})
+		if err == nil || !strings.Contains(err.Error(), "not defined") || strings.Contains(out+err.Error(), canary) {
+			t.Errorf("Replace(%q) = %q, %v; want a parse error without the environment", src, out, err)
 		}
 	}
 }

@@ -59,7 +59,8 @@ type Parameter struct {
 type Request struct {
 	Chart *chart.Chart
 	// ReleaseName is passed as --name-template, like Argo CD does, so it is itself rendered as a
-	// Go template (action.TemplateName); "" means helm's "release-name".
+	// Go template (TemplateName: Helm's, without the functions that read the environment or
+	// the network); "" means helm's "release-name".
 	ReleaseName string
 	// Namespace is --namespace; "" means "default" (helm's fallback without a kubeconfig).
 	Namespace string
@@ -114,10 +115,11 @@ func Template(ctx context.Context, req Request) ([]byte, error) {
 	}
 
 	// cmd/helm/template.go: NameAndChart with --name-template and one argument renders the
-	// template (action.TemplateName); without it the release is "release-name".
+	// template (action.TemplateName, here TemplateName: the same without env, expandenv and
+	// getHostByName); without it the release is "release-name".
 	releaseName := defaultReleaseName
 	if req.ReleaseName != "" {
-		if releaseName, err = action.TemplateName(req.ReleaseName); err != nil {
+		if releaseName, err = TemplateName(req.ReleaseName); err != nil {
 			return fail(fmt.Errorf("release name %q: %w", req.ReleaseName, err))
 		}
 	}

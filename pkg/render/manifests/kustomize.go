@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
+	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 )
 
 // ErrRemoteUnsupported is wrapped by the error returned when a kustomization
@@ -182,7 +183,13 @@ func findKustomization(fsys fs.FS, dir string) (string, error) {
 }
 
 // memFS copies the regular files of fsys (symlinks to files followed, .git
-// directories left out) into an in-memory kustomize file system.
+// directories left out) into an in-memory kustomize file system, so that
+// kustomize reads nothing but the repository: its own disk file system
+// would follow links anywhere. As Argo CD's repo-server (which refuses a
+// repository with an out-of-bounds symlink anywhere in it), a link that
+// leaves the repository is an error, and so is a FIFO, socket or device
+// (which fsys refuses to open, see gitfs.WorkTree): the message names the
+// file. Dangling links and links to directories are skipped.
 func memFS(fsys fs.FS) (filesys.FileSystem, error) {
 	mem := filesys.MakeFsInMemory()
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -199,8 +206,16 @@ func memFS(fsys fs.FS) (filesys.FileSystem, error) {
 			return mem.MkdirAll(absPath(p))
 		}
 		fi, err := fs.Stat(fsys, p)
-		if err != nil || !fi.Mode().IsRegular() {
-			return nil // dangling symlink, symlinked directory, device...
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil // dangling symlink
+		case err != nil:
+			return err // a link out of the repository, a loop...
+		case fi.IsDir():
+			return nil // symlinked directory
+		}
+		if err := gitfs.CheckRegular("read", p, fi); err != nil {
+			return err
 		}
 		data, err := fs.ReadFile(fsys, p)
 		if err != nil {

@@ -1,0 +1,5 @@
+//go:build !linux && !darwin
+
+package outdir
+
+func exchange(string, string) error { return errExchangeUnsupported }
