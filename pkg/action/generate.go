@@ -38,6 +38,8 @@ type Generate struct {
 	// Clusters keeps only Applications whose destination is one of these
 	// cluster names.
 	Clusters []string
+	// MaxApplications caps the Applications of one ApplicationSet (0: generate's default).
+	MaxApplications int
 }
 
 // GenerateResult is what Generate produced.
@@ -121,7 +123,7 @@ func (g *Generate) Run(ctx context.Context) (*GenerateResult, error) {
 		return nil, err
 	}
 
-	eng := &generate.Engine{Clusters: reg, Repo: repo, APIServerChecks: true}
+	eng := &generate.Engine{Clusters: reg, Repo: repo, APIServerChecks: true, MaxApplications: g.MaxApplications}
 	if len(objs.Projects) > 0 {
 		eng.Projects = map[string]bool{"default": true}
 		for p := range objs.Projects {
@@ -209,5 +211,5 @@ func readWorkTreeFile(repo, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fs.ReadFile(wt, name)
+	return loader.ReadFileLimit(wt, name)
 }

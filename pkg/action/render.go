@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
@@ -34,6 +36,50 @@ type RenderConfig struct {
 	KubeVersion string `json:"kubeVersion,omitempty"`
 	// APIVersions available in the destination clusters.
 	APIVersions []string `json:"apiVersions,omitempty"`
+	// Limits of chart fetching; flags override them.
+	Limits FetchLimits `json:"limits,omitempty"`
+}
+
+// FetchLimits bound chart fetching (README "Limits"): durations as Go durations ("30s",
+// "5m"), sizes as Kubernetes quantities ("64Mi"). Empty fields take helm.DefaultLimits.
+type FetchLimits struct {
+	ConnectTimeout string `json:"connectTimeout,omitempty"`
+	HTTPTimeout    string `json:"httpTimeout,omitempty"`
+	MaxIndexSize   string `json:"maxIndexSize,omitempty"`
+	MaxChartSize   string `json:"maxChartSize,omitempty"`
+}
+
+// resolve parses l over base (the config's limits under the flags').
+func (l FetchLimits) resolve(base helm.Limits, where string) (helm.Limits, error) {
+	out := base
+	dur := func(name, v string, into *time.Duration) error {
+		if v == "" {
+			return nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%s %s: %q is not a positive duration (e.g. 30s, 5m)", where, name, v)
+		}
+		*into = d
+		return nil
+	}
+	size := func(name, v string, into *int64) error {
+		if v == "" {
+			return nil
+		}
+		q, err := resource.ParseQuantity(v)
+		if err != nil || q.Sign() <= 0 {
+			return fmt.Errorf("%s %s: %q is not a positive size (e.g. 64Mi)", where, name, v)
+		}
+		*into = q.Value()
+		return nil
+	}
+	return out, errors.Join(
+		dur("connectTimeout", l.ConnectTimeout, &out.ConnectTimeout),
+		dur("httpTimeout", l.HTTPTimeout, &out.Timeout),
+		size("maxIndexSize", l.MaxIndexSize, &out.MaxIndexSize),
+		size("maxChartSize", l.MaxChartSize, &out.MaxChartSize),
+	)
 }
 
 // Render renders every generated Application offline.
@@ -51,6 +97,8 @@ type Render struct {
 	APIVersions []string
 	// CacheDir holds downloaded charts (default $XDG_CACHE_HOME/gitops-hub/charts).
 	CacheDir string
+	// Limits of chart fetching (flags; they override the config file's).
+	Limits FetchLimits
 	// Apps keeps only these Applications, by Application name, addon
 	// (ApplicationSet name, with or without its "addons-" prefix) or chart.
 	Apps []string
@@ -132,9 +180,16 @@ func (r *Render) options(ctx context.Context, repoDir string, revFS fs.FS) (rend
 	if cacheDir == "" {
 		cacheDir = DefaultCacheDir()
 	}
+	limits, err := cfg.Limits.resolve(helm.DefaultLimits, "config limits:")
+	if err != nil {
+		return render.Options{}, err
+	}
+	if limits, err = r.Limits.resolve(limits, "flag"); err != nil {
+		return render.Options{}, err
+	}
 	return render.Options{
 		Repos:       repos,
-		Charts:      &helm.Cache{Dir: cacheDir, Mirrors: mirrors},
+		Charts:      &helm.Cache{Dir: cacheDir, Mirrors: mirrors, Limits: limits},
 		KubeVersion: firstNonEmpty(r.KubeVersion, cfg.KubeVersion),
 		APIVersions: append(append([]string(nil), cfg.APIVersions...), r.APIVersions...),
 	}, nil
@@ -161,13 +216,28 @@ func (r *Render) loadConfig(revFS fs.FS, repoDir string) (*RenderConfig, error) 
 			return cfg, nil
 		}
 	} else {
-		data, err = os.ReadFile(name)
+		data, err = loader.LocalFile(name).ReadFile()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
+	return ParseConfig(name, data)
+}
+
+// ParseConfig reads a hubctl.yaml: unknown fields, malformed mirrors and limits are errors
+// naming the file.
+func ParseConfig(name string, data []byte) (*RenderConfig, error) {
+	cfg := &RenderConfig{}
 	if err := yaml.UnmarshalStrict(data, cfg); err != nil {
 		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	for i, m := range cfg.ChartMirrors {
+		if strings.TrimSpace(m.From) == "" || strings.TrimSpace(m.To) == "" {
+			return nil, fmt.Errorf("config %s: chartMirrors[%d]: both from and to are required", name, i)
+		}
+	}
+	if _, err := cfg.Limits.resolve(helm.DefaultLimits, "config "+name+": limits:"); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
@@ -179,7 +249,7 @@ func (r *Render) repoURLs(ctx context.Context, repoDir string, revFS fs.FS, cfg 
 	if remotes, err := gitfs.RemoteURLs(ctx, repoDir); err == nil {
 		urls = append(urls, remotes...)
 	}
-	if data, err := fs.ReadFile(revFS, RootApp); err == nil {
+	if data, err := loader.ReadFileLimit(revFS, RootApp); err == nil {
 		for _, d := range loader.SplitDocuments(RootApp, data) {
 			var root struct {
 				Spec struct {

@@ -53,6 +53,12 @@ func addGenerateFlags(f *pflag.FlagSet, g *action.Generate) {
 	f.StringArrayVar(&g.AppSetFiles, "appset", nil, "ApplicationSet file (repeatable; default: all under bootstrap/ of --repo)")
 	f.StringArrayVar(&g.ClusterFiles, "clusters", nil, "multi-document YAML of Argo CD cluster Secrets (repeatable; default: clusters/*/cluster.yaml of --repo)")
 	f.StringArrayVar(&g.Clusters, "cluster", nil, "only Applications deployed to this cluster (repeatable)")
+	addLimitFlags(f, g)
+}
+
+// addLimitFlags are the generation limits (README "Limits").
+func addLimitFlags(f *pflag.FlagSet, g *action.Generate) {
+	f.IntVar(&g.MaxApplications, "max-applications", generate.DefaultMaxApplications, "limit on the Applications of one ApplicationSet (and the parameter sets of one generator)")
 }
 
 func runGenerate(ctx context.Context, streams Streams, o *generateOptions) error {

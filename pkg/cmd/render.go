@@ -31,6 +31,10 @@ func addSourceFlags(f *pflag.FlagSet, r *action.Render) {
 	f.StringVar(&r.Config, "config", "", "config file with repoURLs, chartMirrors, kubeVersion, apiVersions (default: hubctl.yaml in --repo, if present)")
 	f.StringVar(&r.KubeVersion, "kube-version", "", "Kubernetes version of the destination clusters (default 1.35.0)")
 	f.StringArrayVar(&r.APIVersions, "api-versions", nil, "API versions available in the destination clusters (repeatable)")
+	f.StringVar(&r.Limits.ConnectTimeout, "connect-timeout", "", "limit on connecting to a chart repository (TCP + TLS; default 30s; config limits.connectTimeout)")
+	f.StringVar(&r.Limits.HTTPTimeout, "http-timeout", "", "limit on one whole chart repository request, body included (default 5m; config limits.httpTimeout)")
+	f.StringVar(&r.Limits.MaxIndexSize, "max-index-size", "", "limit on a repository's index.yaml (default 64Mi; config limits.maxIndexSize)")
+	f.StringVar(&r.Limits.MaxChartSize, "max-chart-size", "", "limit on a chart package (default 64Mi; config limits.maxChartSize)")
 	f.StringVar(&r.CacheDir, "cache-dir", "", "chart cache (default $HUBCTL_CACHE_DIR or $XDG_CACHE_HOME/gitops-hub/charts)")
 }
 

@@ -32,6 +32,7 @@ ADDON is the Application name, the ApplicationSet (with or without "addons-") or
 	f.StringVar(&o.Repo, "repo", ".", "repository folder")
 	f.StringArrayVar(&o.AppSetFiles, "appset", nil, "ApplicationSet file (repeatable; default: all under bootstrap/)")
 	f.StringArrayVar(&o.ClusterFiles, "clusters", nil, "cluster Secrets file (repeatable; default: clusters/*/cluster.yaml)")
+	addLimitFlags(f, &o.Generate)
 	addSourceFlags(f, &o.Render)
 	return c
 }

@@ -144,7 +144,7 @@ func checkParams(t *testing.T, eng *Engine, as *v1alpha1.ApplicationSet, want []
 		t.Fatal(err)
 	}
 	g := &as.Spec.Generators[0]
-	res, err := ev.transform(topToNested(g), g, &as.Spec.Template, nil, "spec.generators[0]")
+	res, err := ev.transform(context.Background(), topToNested(g), g, &as.Spec.Template, nil, "spec.generators[0]")
 	if err != nil {
 		t.Fatalf("generator error: %v", err)
 	}

@@ -45,6 +45,32 @@ type Engine struct {
 	// Kubernetes API server would refuse: the controller itself does not
 	// check them, so on a hub their creation fails.
 	APIServerChecks bool
+	// MaxApplications caps the parameter sets of one generator and the
+	// Applications of one ApplicationSet (0: DefaultMaxApplications).
+	MaxApplications int
+	// TemplateLimits bound each goTemplate execution (zero: tmpl's defaults).
+	TemplateLimits tmpl.Limits
+}
+
+// DefaultMaxApplications is far above any real fleet; hubctl's --max-applications raises it.
+const DefaultMaxApplications = 100_000
+
+// ErrTooManyApplications is the error of an ApplicationSet over MaxApplications.
+var ErrTooManyApplications = errors.New("too many Applications")
+
+func (ev *evaluator) maxApps() int {
+	if ev.e.MaxApplications > 0 {
+		return ev.e.MaxApplications
+	}
+	return DefaultMaxApplications
+}
+
+// checkCount fails when n parameter sets (so n Applications) exceed the cap.
+func (ev *evaluator) checkCount(n int, generator string) error {
+	if max := ev.maxApps(); n > max {
+		return fmt.Errorf("%w: the %s generator yields more than %d, hubctl's limit (raise it with --max-applications)", ErrTooManyApplications, generator, max)
+	}
+	return nil
 }
 
 // Source locates an ApplicationSet for messages.
@@ -147,11 +173,17 @@ func (e *Engine) Generate(ctx context.Context, as *v1alpha1.ApplicationSet, src 
 		g := &as.Spec.Generators[i]
 		path := fmt.Sprintf("spec.generators[%d]", i)
 		nested := topToNested(g)
-		results, err := ev.transform(nested, g, &as.Spec.Template, nil, path)
+		results, err := ev.transform(ctx, nested, g, &as.Spec.Template, nil, path)
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return fail(err)
 		}
 		for _, r := range results {
+			if n := len(apps) + len(r.params); n > ev.maxApps() {
+				return fail(fmt.Errorf("%s: %w: %d Applications, more than %d, hubctl's limit (raise it with --max-applications)", path, ErrTooManyApplications, n, ev.maxApps()))
+			}
 			rendered, err := ev.renderAll(ctx, &r)
 			if err != nil {
 				return fail(fmt.Errorf("%s: %w", path, err))
@@ -171,7 +203,7 @@ func topToNested(g *v1alpha1.ApplicationSetGenerator) v1alpha1.ApplicationSetNes
 }
 
 func (e *Engine) newEvaluator(as *v1alpha1.ApplicationSet) (*evaluator, error) {
-	opts := tmpl.Options{GoTemplate: as.Spec.GoTemplate, GoTemplateOptions: as.Spec.GoTemplateOptions}
+	opts := tmpl.Options{GoTemplate: as.Spec.GoTemplate, GoTemplateOptions: as.Spec.GoTemplateOptions, Limits: e.TemplateLimits}
 	te, err := tmpl.NewEngine(opts)
 	if err != nil {
 		return nil, err
@@ -217,7 +249,7 @@ func (ev *evaluator) renderAll(ctx context.Context, r *transformResult) ([]map[s
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(r.params); i += workers {
-				if i%1024 == 0 && ctx.Err() != nil {
+				if ctx.Err() != nil { // each render is bounded (tmpl.Limits): Ctrl-C stops within one
 					errs[i] = ctx.Err()
 					return
 				}
@@ -295,7 +327,7 @@ func (ev *evaluator) applyPatch(app map[string]any, p Params) (map[string]any, e
 	}
 	spec, _ := app["spec"].(map[string]any)
 	project := spec["project"]
-	patched, err := strategicpatch.StrategicMergePatch(orig, pj, v1alpha1.Application{})
+	patched, err := strategicMergePatch(orig, pj)
 	if err != nil {
 		return nil, fmt.Errorf("error applying templatePatch: %w", err)
 	}
@@ -311,6 +343,18 @@ func (ev *evaluator) applyPatch(app map[string]any, p Params) (map[string]any, e
 		s["project"] = project
 	}
 	return out, nil
+}
+
+// strategicMergePatch is apimachinery's StrategicMergePatch with its panics (a
+// `$setElementOrder/finalizers` list of objects, for one) turned into errors: on a hub the
+// controller's reconcile recovers and fails the ApplicationSet.
+func strategicMergePatch(orig, patch []byte) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("invalid strategic merge patch: %v", r)
+		}
+	}()
+	return strategicpatch.StrategicMergePatch(orig, patch, v1alpha1.Application{})
 }
 
 // validate applies upstream's validateGeneratedApplications and the API

@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
 	"github.com/gitops-hub/gitops-hub/pkg/generate/tmpl"
+	"github.com/gitops-hub/gitops-hub/pkg/loader"
 	"github.com/gitops-hub/gitops-hub/pkg/registry"
 )
 
@@ -225,7 +227,7 @@ func (ev *evaluator) gitParams(g *v1alpha1.GitGenerator) ([]Params, error) {
 			return nil, fmt.Errorf("listing files of %s: %w", g.RepoURL, err)
 		}
 		for _, f := range files {
-			data, err := fs.ReadFile(ev.repo, f)
+			data, err := loader.ReadFileLimit(ev.repo, f)
 			if err != nil {
 				return nil, err
 			}
@@ -367,7 +369,7 @@ func parseGitFile(data []byte) ([]map[string]any, error) {
 }
 
 // mergeParams is upstream's MergeGenerator (merge.go).
-func (ev *evaluator) mergeParams(children []v1alpha1.ApplicationSetNestedGenerator, mergeKeys []string, path string) ([]Params, error) {
+func (ev *evaluator) mergeParams(ctx context.Context, children []v1alpha1.ApplicationSetNestedGenerator, mergeKeys []string, path string) ([]Params, error) {
 	if len(children) < 2 {
 		return nil, errLessThanTwoMerge
 	}
@@ -376,7 +378,7 @@ func (ev *evaluator) mergeParams(children []v1alpha1.ApplicationSetNestedGenerat
 	}
 	sets := make([][]Params, len(children))
 	for i, c := range children {
-		res, err := ev.transform(c, nil, nil, nil, fmt.Sprintf("%s.generators[%d]", path, i))
+		res, err := ev.transform(ctx, c, nil, nil, nil, fmt.Sprintf("%s.generators[%d]", path, i))
 		if err != nil {
 			return nil, fmt.Errorf("child generator returned an error on parameter generation: %w", err)
 		}
@@ -539,22 +541,29 @@ func paramSetsByMergeKey(keys []string, sets []Params) (map[string]Params, []str
 }
 
 // matrixParams is upstream's MatrixGenerator (matrix.go).
-func (ev *evaluator) matrixParams(children []v1alpha1.ApplicationSetNestedGenerator, path string) ([]Params, error) {
+func (ev *evaluator) matrixParams(ctx context.Context, children []v1alpha1.ApplicationSetNestedGenerator, path string) ([]Params, error) {
 	if len(children) < 2 {
 		return nil, errLessThanTwoMatrix
 	}
 	if len(children) > 2 {
 		return nil, errMoreThanTwoMatrix
 	}
-	g0, err := ev.childParams(children[0], nil, path+".generators[0]")
+	g0, err := ev.childParams(ctx, children[0], nil, path+".generators[0]")
 	if err != nil {
 		return nil, err
 	}
 	var res []Params
 	for _, a := range g0 {
-		g1, err := ev.childParams(children[1], a, path+".generators[1]")
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		g1, err := ev.childParams(ctx, children[1], a, path+".generators[1]")
 		if err != nil {
 			return nil, fmt.Errorf("failed to get params for second generator in the matrix generator: %w", err)
+		}
+		// Before the product grows: a few hundred bytes of matrix can ask for millions.
+		if err := ev.checkCount(len(res)+len(g1), "matrix"); err != nil {
+			return nil, err
 		}
 		for _, b := range g1 {
 			if ev.goTemplate {
@@ -578,8 +587,8 @@ func (ev *evaluator) matrixParams(children []v1alpha1.ApplicationSetNestedGenera
 	return res, nil
 }
 
-func (ev *evaluator) childParams(c v1alpha1.ApplicationSetNestedGenerator, interp Params, path string) ([]Params, error) {
-	res, err := ev.transform(c, nil, nil, interp, path)
+func (ev *evaluator) childParams(ctx context.Context, c v1alpha1.ApplicationSetNestedGenerator, interp Params, path string) ([]Params, error) {
+	res, err := ev.transform(ctx, c, nil, nil, interp, path)
 	if err != nil {
 		return nil, fmt.Errorf("child generator returned an error on parameter generation: %w", err)
 	}

@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +39,7 @@ type transformResult struct {
 // genField is one set generator field of an entry.
 type genField struct {
 	name string
-	run  func(ev *evaluator, path string) ([]Params, error)
+	run  func(ctx context.Context, ev *evaluator, path string) ([]Params, error)
 	tmpl *v1alpha1.ApplicationSetTemplate
 }
 
@@ -47,15 +48,15 @@ func (ev *evaluator) fields(g *v1alpha1.ApplicationSetNestedGenerator, top *v1al
 	var out []genField
 	if g.List != nil {
 		l := g.List
-		out = append(out, genField{name: "list", tmpl: &l.Template, run: func(ev *evaluator, _ string) ([]Params, error) { return ev.listParams(l) }})
+		out = append(out, genField{name: "list", tmpl: &l.Template, run: func(_ context.Context, ev *evaluator, _ string) ([]Params, error) { return ev.listParams(l) }})
 	}
 	if g.Clusters != nil {
 		c := g.Clusters
-		out = append(out, genField{name: "clusters", tmpl: &c.Template, run: func(ev *evaluator, _ string) ([]Params, error) { return ev.clusterParams(c) }})
+		out = append(out, genField{name: "clusters", tmpl: &c.Template, run: func(_ context.Context, ev *evaluator, _ string) ([]Params, error) { return ev.clusterParams(c) }})
 	}
 	if g.Git != nil {
 		gg := g.Git
-		out = append(out, genField{name: "git", tmpl: &gg.Template, run: func(ev *evaluator, _ string) ([]Params, error) { return ev.gitParams(gg) }})
+		out = append(out, genField{name: "git", tmpl: &gg.Template, run: func(_ context.Context, ev *evaluator, _ string) ([]Params, error) { return ev.gitParams(gg) }})
 	}
 	for _, live := range []struct {
 		name string
@@ -63,7 +64,7 @@ func (ev *evaluator) fields(g *v1alpha1.ApplicationSetNestedGenerator, top *v1al
 	}{{"scmProvider", g.SCMProvider}, {"clusterDecisionResource", g.ClusterDecisionResource}, {"pullRequest", g.PullRequest}, {"plugin", g.Plugin}} {
 		if len(live.raw) > 0 {
 			name := live.name
-			out = append(out, genField{name: name, tmpl: &v1alpha1.ApplicationSetTemplate{}, run: func(*evaluator, string) ([]Params, error) {
+			out = append(out, genField{name: name, tmpl: &v1alpha1.ApplicationSetTemplate{}, run: func(context.Context, *evaluator, string) ([]Params, error) {
 				return nil, fmt.Errorf("the %s generator needs a live service (SCM API, cluster, or plugin endpoint) and cannot be evaluated offline", name)
 			}})
 		}
@@ -71,8 +72,8 @@ func (ev *evaluator) fields(g *v1alpha1.ApplicationSetNestedGenerator, top *v1al
 	switch {
 	case top != nil && top.Matrix != nil:
 		m := top.Matrix
-		out = append(out, genField{name: "matrix", tmpl: &m.Template, run: func(ev *evaluator, path string) ([]Params, error) {
-			return ev.matrixParams(m.Generators, path)
+		out = append(out, genField{name: "matrix", tmpl: &m.Template, run: func(ctx context.Context, ev *evaluator, path string) ([]Params, error) {
+			return ev.matrixParams(ctx, m.Generators, path)
 		}})
 	case len(g.Matrix) > 0:
 		var nm v1alpha1.NestedMatrixGenerator
@@ -80,15 +81,15 @@ func (ev *evaluator) fields(g *v1alpha1.ApplicationSetNestedGenerator, top *v1al
 			return nil, fmt.Errorf("matrix: %w", err)
 		}
 		children := widen(nm.Generators)
-		out = append(out, genField{name: "matrix", tmpl: &v1alpha1.ApplicationSetTemplate{}, run: func(ev *evaluator, path string) ([]Params, error) {
-			return ev.matrixParams(children, path)
+		out = append(out, genField{name: "matrix", tmpl: &v1alpha1.ApplicationSetTemplate{}, run: func(ctx context.Context, ev *evaluator, path string) ([]Params, error) {
+			return ev.matrixParams(ctx, children, path)
 		}})
 	}
 	switch {
 	case top != nil && top.Merge != nil:
 		m := top.Merge
-		out = append(out, genField{name: "merge", tmpl: &m.Template, run: func(ev *evaluator, path string) ([]Params, error) {
-			return ev.mergeParams(m.Generators, m.MergeKeys, path)
+		out = append(out, genField{name: "merge", tmpl: &m.Template, run: func(ctx context.Context, ev *evaluator, path string) ([]Params, error) {
+			return ev.mergeParams(ctx, m.Generators, m.MergeKeys, path)
 		}})
 	case len(g.Merge) > 0:
 		var nm v1alpha1.NestedMergeGenerator
@@ -96,8 +97,8 @@ func (ev *evaluator) fields(g *v1alpha1.ApplicationSetNestedGenerator, top *v1al
 			return nil, fmt.Errorf("merge: %w", err)
 		}
 		children := widen(nm.Generators)
-		out = append(out, genField{name: "merge", tmpl: &v1alpha1.ApplicationSetTemplate{}, run: func(ev *evaluator, path string) ([]Params, error) {
-			return ev.mergeParams(children, nm.MergeKeys, path)
+		out = append(out, genField{name: "merge", tmpl: &v1alpha1.ApplicationSetTemplate{}, run: func(ctx context.Context, ev *evaluator, path string) ([]Params, error) {
+			return ev.mergeParams(ctx, children, nm.MergeKeys, path)
 		}})
 	}
 	return out, nil
@@ -130,7 +131,7 @@ func decodeNested(raw json.RawMessage, into any) error {
 // transform runs one generator entry (upstream generators.Transform): every
 // set generator field yields a result; interp, when non-empty, first renders
 // the generator's own strings with those params (matrix child 2).
-func (ev *evaluator) transform(g v1alpha1.ApplicationSetNestedGenerator, top *v1alpha1.ApplicationSetGenerator, base *v1alpha1.ApplicationSetTemplate, interp Params, path string) ([]transformResult, error) {
+func (ev *evaluator) transform(ctx context.Context, g v1alpha1.ApplicationSetNestedGenerator, top *v1alpha1.ApplicationSetGenerator, base *v1alpha1.ApplicationSetTemplate, interp Params, path string) ([]transformResult, error) {
 	if len(interp) > 0 {
 		ig, err := ev.interpolateGenerator(g, interp)
 		if err != nil {
@@ -162,7 +163,13 @@ func (ev *evaluator) transform(g v1alpha1.ApplicationSetNestedGenerator, top *v1
 				return nil, fmt.Errorf("%s: merging generator template: %w", fpath, err)
 			}
 		}
-		params, err := f.run(ev, fpath)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		params, err := f.run(ctx, ev, fpath)
+		if err == nil {
+			err = ev.checkCount(len(params), f.name)
+		}
 		if err != nil {
 			var ge *GeneratorError
 			if errors.As(err, &ge) {

@@ -35,6 +35,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitops-hub/gitops-hub/pkg/loader"
 )
 
 // Open returns the repository at repoDir as it is at revision. An empty
@@ -117,12 +119,15 @@ func gitOutput(ctx context.Context, dir string, stdin io.Reader, args ...string)
 
 // node is one entry of an in-memory tree.
 type node struct {
-	name    string // base name ("." for the root)
-	mode    fs.FileMode
-	oid     string // blob object id (files and symlinks)
-	data    []byte // file content, or symlink target
-	entries []*node
-	index   map[string]*node
+	name string // base name ("." for the root)
+	mode fs.FileMode
+	oid  string // blob object id (files and symlinks)
+	data []byte // file content, or symlink target
+	// tooLarge is the size of a blob over loader.MaxFileSize, which is not kept in memory:
+	// reading it fails.
+	tooLarge int64
+	entries  []*node
+	index    map[string]*node
 }
 
 func (n *node) isDir() bool { return n.mode.IsDir() }
@@ -272,6 +277,20 @@ func readBatch(r *bufio.Reader, oids []string, byOID map[string][]*node) error {
 		if err != nil || size < 0 {
 			return fmt.Errorf("git cat-file: unexpected header %q", strings.TrimSpace(header))
 		}
+		if size > loader.MaxFileSize {
+			// Bounded memory: a committed multi-GiB blob (it compresses well) is skipped here
+			// and is an error only if something reads it.
+			if _, err := r.Discard(int(size)); err != nil {
+				return fmt.Errorf("git cat-file: reading object %s: %w", want, err)
+			}
+			for _, n := range byOID[want] {
+				n.tooLarge = size
+			}
+			if _, err := r.Discard(1); err != nil {
+				return fmt.Errorf("git cat-file: reading object %s: %w", want, err)
+			}
+			continue
+		}
 		data := make([]byte, size)
 		if _, err := io.ReadFull(r, data); err != nil {
 			return fmt.Errorf("git cat-file: reading object %s: %w", want, err)
@@ -356,6 +375,9 @@ func (m *memFS) Open(name string) (fs.File, error) {
 	if n.isDir() {
 		return &dirFile{info: info{n, path.Base(name)}, entries: n.entries}, nil
 	}
+	if n.tooLarge > 0 {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: loader.ErrTooLarge}
+	}
 	return &file{info: info{n, path.Base(name)}, r: bytes.NewReader(n.data)}, nil
 }
 
@@ -367,6 +389,9 @@ func (m *memFS) ReadFile(name string) ([]byte, error) {
 	}
 	if n.isDir() {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
+	}
+	if n.tooLarge > 0 {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: loader.ErrTooLarge}
 	}
 	return bytes.Clone(n.data), nil
 }
@@ -436,6 +461,9 @@ func (i info) Name() string {
 func (i info) Size() int64 {
 	if i.n.isDir() {
 		return 0
+	}
+	if i.n.tooLarge > 0 {
+		return i.n.tooLarge
 	}
 	return int64(len(i.n.data))
 }

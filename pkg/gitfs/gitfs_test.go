@@ -15,6 +15,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/gitops-hub/gitops-hub/pkg/loader"
 )
 
 // repo is a throw-away Git repository.
@@ -372,5 +374,32 @@ func TestManyFiles(t *testing.T) {
 	}
 	if got := readString(t, fsys, "clusters/c299/addons/app9/values.yaml"); got != "i: 2999\n" {
 		t.Errorf("last file = %q", got)
+	}
+}
+
+// A committed blob over loader.MaxFileSize is not held in memory and cannot be read; the
+// rest of the commit is.
+func TestRevisionBlobOverTheLimit(t *testing.T) {
+	r := newRepo(t)
+	r.write("small.yaml", "a: 1\n")
+	if err := os.WriteFile(filepath.Join(r.dir, "big.yaml"), make([]byte, loader.MaxFileSize+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.commit("big")
+	fsys, err := Open(context.Background(), r.dir, "HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readString(t, fsys, "small.yaml"); got != "a: 1\n" {
+		t.Errorf("small.yaml = %q", got)
+	}
+	if _, err := fs.ReadFile(fsys, "big.yaml"); !errors.Is(err, loader.ErrTooLarge) || !strings.Contains(err.Error(), "big.yaml") {
+		t.Errorf("ReadFile(big.yaml) = %v, want ErrTooLarge", err)
+	}
+	if _, err := fsys.Open("big.yaml"); !errors.Is(err, loader.ErrTooLarge) {
+		t.Errorf("Open(big.yaml) = %v, want ErrTooLarge", err)
+	}
+	if fi, err := fs.Stat(fsys, "big.yaml"); err != nil || fi.Size() != loader.MaxFileSize+1 {
+		t.Errorf("Stat(big.yaml) = %v, %v", fi, err)
 	}
 }

@@ -15,8 +15,8 @@ type File struct {
 	Name string
 }
 
-// ReadFile reads f.
-func (f File) ReadFile() ([]byte, error) { return fs.ReadFile(f.FS, f.Path) }
+// ReadFile reads f, at most MaxFileSize bytes.
+func (f File) ReadFile() ([]byte, error) { return ReadFileLimit(f.FS, f.Path) }
 
 // RepoFiles names files inside the repository file system.
 func RepoFiles(fsys fs.FS, paths ...string) []File {

@@ -29,6 +29,7 @@ import (
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
+	"github.com/gitops-hub/gitops-hub/pkg/loader"
 	"github.com/gitops-hub/gitops-hub/pkg/output/fastyaml"
 	"github.com/gitops-hub/gitops-hub/pkg/render/helm"
 	"github.com/gitops-hub/gitops-hub/pkg/render/manifests"
@@ -365,7 +366,7 @@ func loadChartDir(fsys fs.FS) (*chart.Chart, error) {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := fs.ReadFile(fsys, p)
+		data, err := loader.ReadFileLimit(fsys, p)
 		if err != nil {
 			return err
 		}
@@ -510,6 +511,11 @@ func (r *Renderer) HelmValues(ctx context.Context, ga *generate.Application) (*s
 			return nil, nil, fmt.Errorf("Application %s: source %s: %w", app.Name, describe(as.Source), err)
 		}
 		if rs.typ == manifests.SourceTypeHelm {
+			// The values as `helm template` merges them: what render fails on,
+			// values fails on, with render's message.
+			if _, err := rs.helm.UserValues(); err != nil {
+				return nil, nil, fmt.Errorf("Application %s: source %s: %w", app.Name, describe(as.Source), err)
+			}
 			return rs.helm, rs.chart, nil
 		}
 	}

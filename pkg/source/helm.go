@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
+	"github.com/gitops-hub/gitops-hub/pkg/loader"
 )
 
 // NamedFile is a file Helm reads: a value file or a file parameter.
@@ -659,7 +660,7 @@ func (r *resolver) read(t target, name, entry, what string) (NamedFile, error) {
 	case fi.IsDir():
 		return NamedFile{}, fmt.Errorf("%s: %s %q: %s is a directory", r.where, what, name, r.describe(t))
 	}
-	data, err := fs.ReadFile(t.fsys, t.path)
+	data, err := loader.ReadFileLimit(t.fsys, t.path)
 	if err != nil {
 		return NamedFile{}, fmt.Errorf("%s: %s %q: %w", r.where, what, name, err)
 	}

@@ -1,6 +1,7 @@
 package tmpl
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"text/template"
@@ -24,6 +25,18 @@ func FuncMap() template.FuncMap {
 	f["toYaml"] = toYAML
 	f["fromYaml"] = fromYAML
 	f["fromYamlArray"] = fromYAMLArray
+	return f
+}
+
+// boundedFuncMap is FuncMap with every function bounded (limits.go), plus text/template's
+// print, printf and println (the same fmt functions, bounded) and the loop counter's name.
+func boundedFuncMap(l Limits) template.FuncMap {
+	f := FuncMap()
+	f["print"] = fmt.Sprint
+	f["printf"] = fmt.Sprintf
+	f["println"] = fmt.Sprintln
+	f = boundedFuncs(f, l.MaxOutput)
+	f[tickFunc] = noTick
 	return f
 }
 

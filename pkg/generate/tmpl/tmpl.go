@@ -8,7 +8,6 @@
 package tmpl
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"regexp"
@@ -27,6 +26,8 @@ var isTemplated = regexp.MustCompile(`.*{{.*}}.*`)
 type Options struct {
 	GoTemplate        bool
 	GoTemplateOptions []string
+	// Limits of one execution (limits.go); zero fields take MaxOutput and MaxIterations.
+	Limits Limits
 }
 
 // Template is one compiled template string.
@@ -36,6 +37,9 @@ type Template struct {
 	fast    *fasttemplate.Template
 	gotmpl  *template.Template
 	fastgo  *fastPlan
+	loops   bool // gotmpl loops or recurses: run with an iteration counter
+	limits  Limits
+	counted sync.Pool // of *counted clones of gotmpl, when loops
 }
 
 // Source returns the template text.
@@ -57,9 +61,10 @@ type Engine struct {
 // are validated here: an unknown option is an error (upstream panics and the
 // reconcile fails).
 func NewEngine(opts Options) (*Engine, error) {
+	opts.Limits = opts.Limits.withDefaults()
 	e := &Engine{opts: opts, cache: map[string]*Template{}}
 	if opts.GoTemplate {
-		base := template.New("base").Funcs(FuncMap())
+		base := template.New("base").Funcs(boundedFuncMap(opts.Limits))
 		for _, o := range opts.GoTemplateOptions {
 			if err := applyOption(base, o); err != nil {
 				return nil, err
@@ -102,7 +107,7 @@ func (e *Engine) Compile(src string) (*Template, error) {
 }
 
 func (e *Engine) compile(src string) (*Template, error) {
-	t := &Template{src: src}
+	t := &Template{src: src, limits: e.opts.Limits}
 	if e.opts.GoTemplate {
 		if !strings.Contains(src, "{{") {
 			// text/template output equals the input when there is no action.
@@ -118,6 +123,7 @@ func (e *Engine) compile(src string) (*Template, error) {
 		}
 		t.gotmpl = c
 		t.fastgo = compileFast(c.Tree)
+		t.loops = instrument(c)
 		return t, nil
 	}
 	if !isTemplated.MatchString(src) {
@@ -145,11 +151,17 @@ func (t *Template) Render(params map[string]any) (string, error) {
 				return s, nil
 			}
 		}
-		var buf bytes.Buffer
-		if err := t.gotmpl.Execute(&buf, params); err != nil {
+		w := limitWriter{max: t.limits.MaxOutput}
+		var err error
+		if t.loops {
+			err = executeCounted(&t.counted, t.gotmpl, &w, params, t.limits.MaxIterations)
+		} else {
+			err = t.gotmpl.Execute(&w, params)
+		}
+		if err != nil {
 			return "", fmt.Errorf("failed to execute go template %s: %w", t.src, err)
 		}
-		return buf.String(), nil
+		return w.b.String(), nil
 	default:
 		return t.fast.ExecuteFuncString(func(w io.Writer, tag string) (int, error) {
 			key := strings.TrimSpace(tag)

@@ -9,18 +9,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/registry"
 	"helm.sh/helm/v3/pkg/repo"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // ChartRef names a chart in a repository, as an Argo CD Helm source does: RepoURL is
@@ -34,7 +37,8 @@ func (r ChartRef) String() string {
 
 // Mirror rewrites a repository URL prefix (hubctl's --chart-mirror FROM=TO). To is an http(s)
 // Helm repository URL, an oci:// registry, or a local folder of packaged charts (*.tgz, with
-// or without index.yaml).
+// or without index.yaml). A local folder is only ever reached through a Mirror: a repoURL
+// itself must be http(s):// or oci://.
 type Mirror struct{ From, To string }
 
 // ParseMirror parses "FROM=TO" (split at the first '=').
@@ -61,10 +65,12 @@ type Cache struct {
 	Dir string
 	// Mirrors rewrite repository URL prefixes; the longest matching From wins.
 	Mirrors []Mirror
-	// Client is used for http(s) repositories and OCI registries; nil means http.DefaultClient.
-	Client *http.Client
+	// Limits bound every network call and every chart or index read; zero fields take the
+	// defaults (DefaultLimits).
+	Limits Limits
 
 	mu      sync.Mutex
+	client  *http.Client
 	charts  map[string]*flight[*chart.Chart]
 	indexes map[string]*flight[*repo.IndexFile]
 }
@@ -180,6 +186,10 @@ func (c *Cache) resolve(repoURL string) (source, error) {
 		return source{kind: kindHTTP, loc: target + rest, mirrored: mirrored}, nil
 	case registry.IsOCI(target):
 		return source{kind: kindOCI, loc: target + rest, mirrored: mirrored}, nil
+	case !mirrored:
+		// Argo CD's repo-server only knows http(s) and OCI chart repositories; a repoURL
+		// without a scheme (from a cluster annotation, say) must not read the local disk.
+		return source{}, fmt.Errorf("chart repository %q: only http://, https:// and oci:// URLs are chart repositories (a local folder of packaged charts can only be the TO side of --chart-mirror FROM=TO)", repoURL)
 	case strings.HasPrefix(target, "file://"):
 		target = strings.TrimPrefix(target, "file://")
 	case strings.Contains(target, "://"):
@@ -192,12 +202,127 @@ func (c *Cache) resolve(repoURL string) (source, error) {
 	return source{kind: kindLocal, loc: dir, mirrored: mirrored}, nil
 }
 
-func (c *Cache) httpClient() *http.Client {
-	if c.Client != nil {
-		return c.Client
-	}
-	return http.DefaultClient
+// Limits bound what a Cache reads from the network and from chart folders.
+type Limits struct {
+	// ConnectTimeout bounds establishing a connection: TCP connect and TLS handshake.
+	ConnectTimeout time.Duration
+	// Timeout bounds one whole request, from connecting to the last byte of the body.
+	Timeout time.Duration
+	// MaxIndexSize caps a repository's index.yaml, in bytes.
+	MaxIndexSize int64
+	// MaxChartSize caps a chart package (.tgz) and any other response, in bytes.
+	MaxChartSize int64
 }
+
+// DefaultLimits are the limits of a zero Limits field: well above any real repository
+// (the largest public index.yaml files are a few MiB, charts a few hundred KiB).
+var DefaultLimits = Limits{
+	ConnectTimeout: 30 * time.Second,
+	Timeout:        5 * time.Minute,
+	MaxIndexSize:   64 << 20,
+	MaxChartSize:   64 << 20,
+}
+
+func (c *Cache) limits() Limits {
+	l := c.Limits
+	if l.ConnectTimeout <= 0 {
+		l.ConnectTimeout = DefaultLimits.ConnectTimeout
+	}
+	if l.Timeout <= 0 {
+		l.Timeout = DefaultLimits.Timeout
+	}
+	if l.MaxIndexSize <= 0 {
+		l.MaxIndexSize = DefaultLimits.MaxIndexSize
+	}
+	if l.MaxChartSize <= 0 {
+		l.MaxChartSize = DefaultLimits.MaxChartSize
+	}
+	return l
+}
+
+// confinedKey marks a request context whose redirects must stay on the same host: fetches
+// from a --chart-mirror.
+type confinedKey struct{}
+
+// httpClient is the client of every http(s) and OCI request: connect and overall timeouts,
+// a cap on every response body, and no redirect away from a mirror's host.
+func (c *Cache) httpClient() *http.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client != nil {
+		return c.client
+	}
+	l := c.limits()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: l.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.TLSHandshakeTimeout = l.ConnectTimeout
+	c.client = &http.Client{
+		Transport: &capTransport{base: tr, max: max(l.MaxIndexSize, l.MaxChartSize)},
+		Timeout:   l.Timeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			if from, ok := req.Context().Value(confinedKey{}).(string); ok && !sameHost(req.URL, via[0].URL) {
+				return fmt.Errorf("redirect from %s to %s refused: fetches from the chart mirror %s stay on its host", via[len(via)-1].URL.Redacted(), req.URL.Redacted(), from)
+			}
+			return nil
+		},
+	}
+	return c.client
+}
+
+func sameHost(a, b *url.URL) bool {
+	return a.Scheme == b.Scheme && strings.EqualFold(a.Host, b.Host)
+}
+
+// capTransport fails a response body past max bytes: the bound for OCI blobs, which helm's
+// registry client reads whole.
+type capTransport struct {
+	base http.RoundTripper
+	max  int64
+}
+
+func (t *capTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &capBody{ReadCloser: resp.Body, left: t.max, max: t.max, url: req.URL}
+	return resp, nil
+}
+
+type capBody struct {
+	io.ReadCloser
+	left, max int64
+	url       *url.URL
+}
+
+func (b *capBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One byte more than allowed tells a body at the limit from a larger one.
+		var one [1]byte
+		n, err := b.ReadCloser.Read(one[:])
+		if n > 0 {
+			return 0, tooLarge(b.url, b.max, "--max-chart-size")
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+// tooLarge is the error of a response or file over its limit.
+func tooLarge(u *url.URL, limit int64, flag string) error {
+	return fmt.Errorf("GET %s: response larger than %s, hubctl's limit (raise it with %s)", u.Redacted(), formatSize(limit), flag)
+}
+
+// formatSize writes n as a Kubernetes quantity (64Mi), as hubctl.yaml and the flags take it.
+func formatSize(n int64) string { return resource.NewQuantity(n, resource.BinarySI).String() }
 
 // Load returns the chart, fetched at most once per process.
 //
@@ -263,11 +388,13 @@ func (c *Cache) fetch(ctx context.Context, ref ChartRef, src source) ([]byte, er
 		}
 		var data []byte
 		if src.kind == kindLocal {
-			data, err = readLocalChart(src.loc, cv.URLs[0])
+			data, err = readLocalChart(src.loc, cv.URLs[0], c.limits().MaxChartSize)
 		} else {
 			var u string
 			if u, err = repo.ResolveReferenceURL(src.loc, cv.URLs[0]); err == nil {
-				data, err = c.get(ctx, u)
+				if err = confined(src, u); err == nil {
+					data, err = c.get(ctx, src, u, c.limits().MaxChartSize, "--max-chart-size")
+				}
 			}
 		}
 		if err != nil {
@@ -298,7 +425,11 @@ func (c *Cache) index(ctx context.Context, src source, where string) (*repo.Inde
 			}
 			p := filepath.Join(src.loc, "index.yaml")
 			if _, err := os.Stat(p); err == nil {
-				idx, err := repo.LoadIndexFile(p)
+				data, err := readLimited(p, c.limits().MaxIndexSize, "--max-index-size")
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", where, err)
+				}
+				idx, err := loadIndex(data)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", where, err)
 				}
@@ -318,7 +449,7 @@ func (c *Cache) index(ctx context.Context, src source, where string) (*repo.Inde
 		}
 		u.Path = strings.TrimSuffix(u.Path, "/") + "/index.yaml"
 		u.RawPath = ""
-		data, err := c.get(ctx, u.String())
+		data, err := c.get(ctx, src, u.String(), c.limits().MaxIndexSize, "--max-index-size")
 		if err != nil {
 			return nil, fmt.Errorf("%s is not a valid chart repository or cannot be reached: %w", where, err)
 		}
@@ -456,30 +587,82 @@ func (c *Cache) fetchOCI(ctx context.Context, ref ChartRef, src source, where st
 	return res.Chart.Data, nil
 }
 
-// get downloads u, failing on any non-2xx status.
-func (c *Cache) get(ctx context.Context, u string) ([]byte, error) {
+// get downloads u, failing on any non-2xx status and on a body larger than limit (flag is
+// the option that raises it). A fetch from a mirror (src.mirrored) follows no redirect to
+// another host.
+func (c *Cache) get(ctx context.Context, src source, u string, limit int64, flag string) ([]byte, error) {
+	if src.mirrored {
+		ctx = context.WithValue(ctx, confinedKey{}, src.loc)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := c.httpClient().Do(req)
 	if err != nil {
-		return nil, err
+		return nil, c.netError(ctx, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
+		return nil, fmt.Errorf("GET %s: %s", req.URL.Redacted(), resp.Status)
 	}
-	data, err := io.ReadAll(resp.Body)
+	if resp.ContentLength > limit {
+		return nil, tooLarge(req.URL, limit, flag)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, fmt.Errorf("GET %s: %w", req.URL.Redacted(), c.netError(ctx, err))
+	}
+	if int64(len(data)) > limit {
+		return nil, tooLarge(req.URL, limit, flag)
 	}
 	return data, nil
 }
 
+// netError adds hubctl's limits to a timeout that is not the caller's own deadline.
+func (c *Cache) netError(ctx context.Context, err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
+		l := c.limits()
+		return fmt.Errorf("%w (hubctl's limits: connect %s, whole request %s; raise them with --connect-timeout and --http-timeout)", err, l.ConnectTimeout, l.Timeout)
+	}
+	return err
+}
+
+// readLimited reads a file of a local chart folder, at most limit bytes.
+func readLimited(path string, limit int64, flag string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %s, hubctl's limit (raise it with %s)", path, formatSize(limit), flag)
+	}
+	return data, nil
+}
+
+// confined refuses, for a mirror, a chart URL of its index.yaml on another host: a mirror
+// must serve every chart itself.
+func confined(src source, chartURL string) error {
+	if !src.mirrored {
+		return nil
+	}
+	base, err1 := url.Parse(src.loc)
+	u, err2 := url.Parse(chartURL)
+	if err1 != nil || err2 != nil || !sameHost(base, u) {
+		return fmt.Errorf("chart URL %s is not on the chart mirror %s: a mirror's index.yaml must point to the mirror itself", chartURL, src.loc)
+	}
+	return nil
+}
+
 // readLocalChart reads an index entry's package from a local folder: a relative URL is a path
 // under the folder; an absolute URL is looked up by its file name in the folder.
-func readLocalChart(dir, ref string) ([]byte, error) {
+func readLocalChart(dir, ref string, limit int64) ([]byte, error) {
 	p := ref
 	if u, err := url.Parse(ref); err == nil && u.IsAbs() {
 		p = filepath.Base(u.Path)
@@ -490,7 +673,7 @@ func readLocalChart(dir, ref string) ([]byte, error) {
 	if rel, err := filepath.Rel(dir, full); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return nil, fmt.Errorf("chart URL %q points outside %s", ref, dir)
 	}
-	return os.ReadFile(full)
+	return readLimited(full, limit, "--max-chart-size")
 }
 
 // ---- disk cache ----

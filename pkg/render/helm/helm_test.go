@@ -138,8 +138,9 @@ func dig(m map[string]interface{}, path ...string) interface{} {
 func loadShared(t testing.TB, name, version string) *chart.Chart {
 	t.Helper()
 	dir := sharedCharts(t)
-	c := &Cache{}
-	ch, err := c.Load(context.Background(), ChartRef{RepoURL: dir, Chart: name, Version: version})
+	// A local folder is only reachable as a mirror.
+	c := &Cache{Mirrors: []Mirror{{From: argoHelm, To: dir}}}
+	ch, err := c.Load(context.Background(), ChartRef{RepoURL: argoHelm, Chart: name, Version: version})
 	if err != nil {
 		t.Fatal(err)
 	}

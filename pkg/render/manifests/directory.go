@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
+	"github.com/gitops-hub/gitops-hub/pkg/loader"
 )
 
 // MaxCombinedDirectoryManifestsSize bounds the combined size of the
@@ -188,7 +189,7 @@ func potentiallyValidManifests(fsys fs.FS, dir string, recurse bool, include, ex
 		if include != "" && (includeGlob == nil || !includeGlob.Match(rel)) {
 			return nil
 		}
-		raw, err := fs.ReadFile(fsys, p)
+		raw, err := loader.ReadFileLimit(fsys, p)
 		if err != nil {
 			return fmt.Errorf("invalid manifest file %q: failed to read %q: %w", p, rel, err)
 		}
