@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
 	"github.com/gitops-hub/gitops-hub/pkg/loader"
 	"github.com/gitops-hub/gitops-hub/pkg/registry"
@@ -19,8 +20,8 @@ import (
 
 // Repository layout conventions of the GitOps tree.
 const (
-	BootstrapDir    = "bootstrap"
-	ClusterRegistry = "clusters/*/cluster.yaml"
+	BootstrapDir    = conventions.BootstrapDir
+	ClusterRegistry = conventions.ClusterRegistry
 )
 
 // Generate evaluates ApplicationSets offline.

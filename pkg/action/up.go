@@ -12,13 +12,13 @@ import (
 	"strconv"
 	"time"
 
-	chartloader "helm.sh/helm/v3/pkg/chart/loader"
-
 	"github.com/gitops-hub/gitops-hub/pkg/bootstrap"
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/localfleet"
 	"github.com/gitops-hub/gitops-hub/pkg/onboard"
 	"github.com/gitops-hub/gitops-hub/pkg/registry"
+	"github.com/gitops-hub/gitops-hub/pkg/render/helm"
 	"github.com/gitops-hub/gitops-hub/pkg/status"
 )
 
@@ -36,10 +36,8 @@ const (
 	LocalRuntimeAnnotation = "local_runtime"
 	LocalRuntimeKwok       = "kwok"
 	LocalRuntimeAPIServer  = "apiserver"
-	// HubChart is the argo-cd chart installed into the hub.
-	HubChart = "argo-cd-10.1.1.tgz"
 	// ArgoCDNamespace is where Argo CD runs in the hub.
-	ArgoCDNamespace = "argocd"
+	ArgoCDNamespace = conventions.ArgoCDNamespace
 )
 
 // Up brings up the local fleet: the hub and the local hosting clusters of
@@ -179,13 +177,17 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 	if charts == "" {
 		charts = DefaultChartsDir(u.repo())
 	}
-	hubChart, err := chartloader.Load(filepath.Join(charts, HubChart))
+	hubIn, err := LoadHubInputs(os.DirFS(u.repo()))
 	if err != nil {
-		return nil, fmt.Errorf("the hub's Argo CD chart: %w (set --charts to a Helm repository folder holding %s)", err, HubChart)
+		return nil, err
 	}
-	rootApp, err := os.ReadFile(filepath.Join(u.repo(), RootApp))
+	chartSrc, err := NewChartSource(charts, nil)
 	if err != nil {
-		return nil, fmt.Errorf("the hub's root Application: %w", err)
+		return nil, err
+	}
+	hubChart, err := chartSrc.Load(ctx, helm.ChartRef{RepoURL: hubIn.Spec.RepoURL, Chart: hubIn.Spec.Chart, Version: hubIn.Spec.Version})
+	if err != nil {
+		return nil, fmt.Errorf("the hub's Argo CD chart (%s): %w (set --charts to a Helm repository folder holding it)", conventions.HubChartFile, err)
 	}
 	defer func() {
 		// Another fleet in the state directory is not ours to remove.
@@ -204,10 +206,12 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 			if err != nil {
 				return err
 			}
-			return bootstrap.Hub(ctx, hub, bootstrap.Options{
-				Namespace: ArgoCDNamespace, CRDDir: bootstrap.DefaultCRDDir(), Chart: hubChart,
-				RepoURL: f.GitURL(), RootApp: rootApp, Progress: u.progress(),
+			_, err = bootstrap.Hub(ctx, hub, bootstrap.Options{
+				Namespace: hubIn.Spec.Namespace, ReleaseName: hubIn.Spec.ReleaseName,
+				CRDDir: bootstrap.DefaultCRDDir(), Chart: hubChart, Values: hubIn.Values,
+				RepoURL: f.GitURL(), RootApp: hubIn.RootApp, Projects: hubIn.Projects, Progress: u.progress(),
 			})
+			return err
 		}},
 	}
 	for _, c := range locals {
