@@ -54,6 +54,9 @@ type ClusterAdd struct {
 	Exec *onboard.ExecProviderConfig
 	// VerifyTimeout bounds the verification (default DefaultVerifyTimeout).
 	VerifyTimeout time.Duration
+	// Entry, when set, is the registry entry to register (the caller read it, e.g. from a
+	// local overlay): the tree's registry is then neither read nor written.
+	Entry *registry.Cluster
 }
 
 // ClusterAddResult is what ClusterAdd did.
@@ -89,9 +92,14 @@ func (a *ClusterAdd) Run(ctx context.Context) (*ClusterAddResult, error) {
 		return nil, errors.New("cluster add: --aws-* and --exec-* are exclusive")
 	}
 	res := &ClusterAddResult{Entry: conventions.ClusterEntry(a.Name)}
-	entry, exists, err := loadEntry(cfg, a.Name)
-	if err != nil {
-		return nil, err
+	entry, exists := a.Entry, a.Entry != nil
+	if entry == nil {
+		var err error
+		if entry, exists, err = loadEntry(cfg, a.Name); err != nil {
+			return nil, err
+		}
+	} else if entry.Name != a.Name {
+		return nil, fmt.Errorf("cluster add %s: the given registry entry is cluster %q", a.Name, entry.Name)
 	}
 	if cfg.Target == nil {
 		return nil, fmt.Errorf("cluster add %s: no target cluster (--target-context or --target-kubeconfig)", a.Name)

@@ -16,7 +16,6 @@ import (
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/localfleet"
-	"github.com/gitops-hub/gitops-hub/pkg/onboard"
 	"github.com/gitops-hub/gitops-hub/pkg/registry"
 	"github.com/gitops-hub/gitops-hub/pkg/render/helm"
 	"github.com/gitops-hub/gitops-hub/pkg/status"
@@ -177,16 +176,14 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 	if charts == "" {
 		charts = DefaultChartsDir(u.repo())
 	}
-	hubIn, err := LoadHubInputs(os.DirFS(u.repo()))
-	if err != nil {
-		return nil, err
-	}
 	chartSrc, err := NewChartSource(charts, nil)
 	if err != nil {
 		return nil, err
 	}
-	hubChart, err := chartSrc.Load(ctx, helm.ChartRef{RepoURL: hubIn.Spec.RepoURL, Chart: hubIn.Spec.Chart, Version: hubIn.Spec.Version})
-	if err != nil {
+	// Fail before starting anything when the tree's hub chart is not in the charts folder.
+	if hubIn, err := LoadHubInputs(os.DirFS(u.repo())); err != nil {
+		return nil, err
+	} else if _, err := chartSrc.Load(ctx, helm.ChartRef{RepoURL: hubIn.Spec.RepoURL, Chart: hubIn.Spec.Chart, Version: hubIn.Spec.Version}); err != nil {
 		return nil, fmt.Errorf("the hub's Argo CD chart (%s): %w (set --charts to a Helm repository folder holding it)", conventions.HubChartFile, err)
 	}
 	defer func() {
@@ -201,16 +198,12 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 		}
 	}()
 	hubSteps := []localfleet.Action{
-		{Name: "Bootstrapping the hub (Argo CD CRDs, argo-cd chart, root Application)", Run: func(ctx context.Context) error {
-			hub, err := kube.Load(HubName, f.Kubeconfig(HubName))
-			if err != nil {
-				return err
-			}
-			_, err = bootstrap.Hub(ctx, hub, bootstrap.Options{
-				Namespace: hubIn.Spec.Namespace, ReleaseName: hubIn.Spec.ReleaseName,
-				CRDDir: bootstrap.DefaultCRDDir(), Chart: hubChart, Values: hubIn.Values,
-				RepoURL: f.GitURL(), RootApp: hubIn.RootApp, Projects: hubIn.Projects, Progress: u.progress(),
-			})
+		{Name: "Bootstrapping the hub (Argo CD CRDs, argo-cd chart, AppProjects, root Application)", Run: func(ctx context.Context) error {
+			_, err := (&Bootstrap{
+				Config: &Configuration{RepoDir: u.repo(), Charts: chartSrc, Progress: u.progress(),
+					Hub: func() (*kube.Cluster, error) { return kube.Load(HubName, f.Kubeconfig(HubName)) }},
+				CRDDir: bootstrap.DefaultCRDDir(), RepoURL: f.GitURL(),
+			}).Run(ctx)
 			return err
 		}},
 	}
@@ -249,23 +242,16 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 	return &UpResult{Fleet: f, State: st, Apps: apps}, nil
 }
 
-// Register registers one local hosting cluster in the fleet's hub, from its
-// registry entry (labels and annotations from Git, credentials only in the
-// hub).
+// Register registers one local hosting cluster in the fleet's hub with the verb of `hubctl
+// cluster add`, from its registry entry (labels and annotations from Git, credentials only in
+// the hub): least-privilege access and a bounded TokenRequest token, verified before the hub
+// Secret is written.
 func Register(ctx context.Context, f *localfleet.Fleet, c *registry.Cluster) error {
-	hub, err := kube.Load(HubName, f.Kubeconfig(HubName))
-	if err != nil {
-		return err
+	cfg := &Configuration{
+		Hub:    func() (*kube.Cluster, error) { return kube.Load(HubName, f.Kubeconfig(HubName)) },
+		Target: func() (*kube.Cluster, error) { return kube.Load(c.Name, f.Kubeconfig(c.Name)) },
 	}
-	hosting, err := kube.Load(c.Name, f.Kubeconfig(c.Name))
-	if err != nil {
-		return err
-	}
-	wait := 2 * time.Second
-	if f.IsAPIServerOnly(c.Name) {
-		wait = time.Millisecond // no token controller: mint a token at once
-	}
-	_, err = onboard.Register(ctx, hub, hosting, c, onboard.Options{Namespace: ArgoCDNamespace, TokenWait: wait})
+	_, err := (&ClusterAdd{Config: cfg, Name: c.Name, Entry: c}).Run(ctx)
 	return err
 }
 
