@@ -291,7 +291,6 @@ func orDash(s string) string {
 	return s
 }
 
-
 func newClusterRotateCommand(streams Streams) *cobra.Command {
 	o := &clusterFlags{}
 	r := &action.ClusterRotate{}
