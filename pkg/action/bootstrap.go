@@ -13,8 +13,6 @@ import (
 
 	"github.com/gitops-hub/gitops-hub/pkg/bootstrap"
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
-	"github.com/gitops-hub/gitops-hub/pkg/kube"
-	"github.com/gitops-hub/gitops-hub/pkg/loader"
 	"github.com/gitops-hub/gitops-hub/pkg/render/helm"
 )
 
@@ -54,25 +52,9 @@ func LoadHubInputs(fsys fs.FS) (*HubInputs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the hub's root Application: %w", err)
 	}
-	paths, err := loader.WalkYAML(fsys, conventions.ProjectsDir)
+	projects, err := treeObjects(fsys, conventions.ProjectsDir, "AppProject", true)
 	if err != nil {
 		return nil, fmt.Errorf("the AppProjects: %w", err)
-	}
-	var projects []*unstructured.Unstructured
-	for _, p := range paths {
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return nil, err
-		}
-		objs, err := kube.DecodeYAML(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		for _, o := range objs {
-			if o.GetKind() == "AppProject" && o.GroupVersionKind().Group == "argoproj.io" {
-				projects = append(projects, o)
-			}
-		}
 	}
 	return &HubInputs{Spec: spec, Values: values, RootApp: root, Projects: projects}, nil
 }

@@ -17,7 +17,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-hub/gitops-hub/pkg/bootstrap"
@@ -141,7 +140,7 @@ func (a *ClusterAdd) Run(ctx context.Context) (*ClusterAddResult, error) {
 	case err != nil:
 		return nil, fmt.Errorf("cluster add %s: %s: get Secret %s/%s: %w", a.Name, hub, ns, entry.SecretName, err)
 	}
-	if err := checkNotRegisteredElsewhere(ctx, hub, entry, server); err != nil {
+	if err := onboard.CheckDuplicates(ctx, hub, entry, server, ns); err != nil {
 		return nil, fmt.Errorf("cluster add %s: %w", a.Name, err)
 	}
 
@@ -206,7 +205,7 @@ func (a *ClusterAdd) Run(ctx context.Context) (*ClusterAddResult, error) {
 		res.Unchanged = true
 	} else {
 		fmt.Fprintf(cfg.progress(), "cluster add: %s: writing Secret %s/%s\n", hub, ns, want.Name)
-		if err := upsertClusterSecret(ctx, hub, want); err != nil {
+		if _, err := onboard.UpsertSecret(ctx, hub, want); err != nil {
 			return nil, fmt.Errorf("cluster add %s: %s: write Secret %s/%s: %w; nothing is registered yet: run the same `hubctl cluster add %s ...` again to complete it", a.Name, hub, ns, want.Name, err, a.Name)
 		}
 	}
@@ -430,50 +429,21 @@ func sameSecret(cur, want *corev1.Secret) bool {
 	return true
 }
 
-// upsertClusterSecret creates want, or replaces the labels, annotations and data of the
-// existing Secret, with the resourceVersion read (a concurrent writer makes the update
-// conflict, and it is retried on the fresh object).
-func upsertClusterSecret(ctx context.Context, hub *kube.Cluster, want *corev1.Secret) error {
-	secrets := hub.Client.CoreV1().Secrets(want.Namespace)
-	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		cur, err := secrets.Get(ctx, want.Name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			_, err = secrets.Create(ctx, want, metav1.CreateOptions{FieldManager: onboard.FieldManager})
-			if apierrors.IsAlreadyExists(err) {
-				return apierrors.NewConflict(corev1.Resource("secrets"), want.Name, err)
-			}
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		if cur.Type != want.Type {
-			return fmt.Errorf("exists with type %s, want %s (hubctl does not replace it: delete it first)", cur.Type, want.Type)
-		}
-		cur.Labels, cur.Annotations, cur.Data, cur.StringData = want.Labels, want.Annotations, want.Data, nil
-		_, err = secrets.Update(ctx, cur, metav1.UpdateOptions{FieldManager: onboard.FieldManager})
-		return err
-	})
-}
-
-// checkNotRegisteredElsewhere refuses a name or server another cluster Secret registers.
-func checkNotRegisteredElsewhere(ctx context.Context, hub *kube.Cluster, c *registry.Cluster, server string) error {
-	list, err := listClusterSecrets(ctx, hub)
+// hubClusterSecrets loads the hub and its cluster Secrets, by cluster name (data.name).
+func (c *Configuration) hubClusterSecrets(ctx context.Context) (*kube.Cluster, []corev1.Secret, map[string]*corev1.Secret, error) {
+	hub, err := c.hub()
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	for _, s := range list {
-		if s.Name == c.SecretName {
-			continue
-		}
-		if string(s.Data[onboard.KeyName]) == c.Name {
-			return fmt.Errorf("%s: Secret %s/%s already registers a cluster named %q", hub, s.Namespace, s.Name, c.Name)
-		}
-		if strings.TrimRight(string(s.Data[onboard.KeyServer]), "/") == strings.TrimRight(server, "/") {
-			return fmt.Errorf("%s: Secret %s/%s (cluster %q) already registers server %s", hub, s.Namespace, s.Name, s.Data[onboard.KeyName], server)
-		}
+	secrets, err := listClusterSecrets(ctx, hub)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	return nil
+	byName := make(map[string]*corev1.Secret, len(secrets))
+	for i := range secrets {
+		byName[string(secrets[i].Data[onboard.KeyName])] = &secrets[i]
+	}
+	return hub, secrets, byName, nil
 }
 
 func listClusterSecrets(ctx context.Context, hub *kube.Cluster) ([]corev1.Secret, error) {

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/onboard"
@@ -61,20 +60,12 @@ func (l *ClusterList) Run(ctx context.Context) ([]*ClusterInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	hub, err := cfg.hub()
-	if err != nil {
-		return nil, err
-	}
-	secrets, err := listClusterSecrets(ctx, hub)
+	_, _, hubByName, err := cfg.hubClusterSecrets(ctx)
 	if err != nil {
 		return nil, err
 	}
 	rows := map[string]*ClusterInfo{}
-	hubByName := map[string]*corev1.Secret{}
-	for i := range secrets {
-		s := &secrets[i]
-		name := string(s.Data[onboard.KeyName])
-		hubByName[name] = s
+	for name, s := range hubByName {
 		rows[name] = &ClusterInfo{Name: name, Where: OnlyHub, Server: string(s.Data[onboard.KeyServer])}
 	}
 	for _, c := range reg.Clusters {

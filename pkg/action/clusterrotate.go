@@ -66,17 +66,9 @@ func (r *ClusterRotate) Run(ctx context.Context) ([]RotateResult, error) {
 	if cfg.Target != nil && len(r.Names) != 1 {
 		return nil, errors.New("cluster rotate: --target-context/--target-kubeconfig go with exactly one cluster name")
 	}
-	hub, err := cfg.hub()
+	hub, secrets, byName, err := cfg.hubClusterSecrets(ctx)
 	if err != nil {
 		return nil, err
-	}
-	secrets, err := listClusterSecrets(ctx, hub)
-	if err != nil {
-		return nil, err
-	}
-	byName := map[string]*corev1.Secret{}
-	for i := range secrets {
-		byName[string(secrets[i].Data[onboard.KeyName])] = &secrets[i]
 	}
 	var out []RotateResult
 	var failed []string
@@ -243,11 +235,7 @@ type RemovePlan struct {
 // Applications that disappear with it.
 func (r *ClusterRemove) Plan(ctx context.Context) (*RemovePlan, error) {
 	cfg := r.Config
-	hub, err := cfg.hub()
-	if err != nil {
-		return nil, err
-	}
-	secrets, err := listClusterSecrets(ctx, hub)
+	hub, secrets, _, err := cfg.hubClusterSecrets(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 // Addons lists the addon names the tree's ApplicationSets select on (every label key
 // enable_<addon> found in them), sorted.
 func Addons(fsys fs.FS) ([]string, error) {
-	paths, err := loader.WalkYAML(fsys, conventions.BootstrapDir)
+	appsets, err := treeObjects(fsys, conventions.BootstrapDir, "ApplicationSet", false)
 	if err != nil {
 		return nil, err
 	}
@@ -40,6 +40,26 @@ func Addons(fsys fs.FS) ([]string, error) {
 			}
 		}
 	}
+	for _, o := range appsets {
+		walk(o.Object["spec"])
+	}
+	out := make([]string, 0, len(seen))
+	for a := range seen {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// treeObjects reads the argoproj.io objects of kind from the YAML files under dir. strict makes
+// a file that is not Kubernetes YAML an error naming it; otherwise (values files live in the
+// same folders) it is skipped.
+func treeObjects(fsys fs.FS, dir, kind string, strict bool) ([]*unstructured.Unstructured, error) {
+	paths, err := loader.WalkYAML(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []*unstructured.Unstructured
 	for _, p := range paths {
 		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
@@ -47,19 +67,17 @@ func Addons(fsys fs.FS) ([]string, error) {
 		}
 		objs, err := kube.DecodeYAML(data)
 		if err != nil {
-			continue // not Kubernetes objects (values files): no selectors there
+			if strict {
+				return nil, fmt.Errorf("%s: %w", p, err)
+			}
+			continue
 		}
 		for _, o := range objs {
-			if o.GetKind() == "ApplicationSet" {
-				walk(o.Object["spec"])
+			if o.GetKind() == kind && o.GroupVersionKind().Group == "argoproj.io" {
+				out = append(out, o)
 			}
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for a := range seen {
-		out = append(out, a)
-	}
-	sort.Strings(out)
 	return out, nil
 }
 

@@ -275,7 +275,7 @@ func Register(ctx context.Context, hub, hosting *kube.Cluster, c *registry.Clust
 	if _, err := hosting.ServerVersion(ctx); err != nil {
 		return nil, wrap("hosting cluster unreachable: %w", err)
 	}
-	if err := checkDuplicates(ctx, hub, c, server, opts); err != nil {
+	if err := CheckDuplicates(ctx, hub, c, server, opts.Namespace); err != nil {
 		return nil, wrap("%w", err)
 	}
 	token, err := authorize(ctx, hosting, opts)
@@ -312,7 +312,7 @@ func Register(ctx context.Context, hub, hosting *kube.Cluster, c *registry.Clust
 	labels[registry.SecretTypeLabel] = registry.SecretTypeCluster
 	annotations := maps.Clone(c.Annotations)
 
-	secret, err := upsertSecret(ctx, hub, &corev1.Secret{
+	secret, err := UpsertSecret(ctx, hub, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: c.SecretName, Namespace: opts.Namespace, Labels: labels, Annotations: annotations},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       data,
@@ -336,14 +336,14 @@ func checkEntry(c *registry.Cluster) error {
 	return nil
 }
 
-// checkDuplicates refuses a name or server that another cluster Secret in
+// CheckDuplicates refuses a name or server that another cluster Secret in
 // the hub already registers.
-func checkDuplicates(ctx context.Context, hub *kube.Cluster, c *registry.Cluster, server string, opts Options) error {
-	list, err := hub.Client.CoreV1().Secrets(opts.Namespace).List(ctx, metav1.ListOptions{
+func CheckDuplicates(ctx context.Context, hub *kube.Cluster, c *registry.Cluster, server, namespace string) error {
+	list, err := hub.Client.CoreV1().Secrets(namespace).List(ctx, metav1.ListOptions{
 		LabelSelector: registry.SecretTypeLabel + "=" + registry.SecretTypeCluster,
 	})
 	if err != nil {
-		return fmt.Errorf("hub %s: listing cluster Secrets in %s: %w", hub, opts.Namespace, err)
+		return fmt.Errorf("hub %s: listing cluster Secrets in %s: %w", hub, namespace, err)
 	}
 	for i := range list.Items {
 		s := &list.Items[i]
@@ -367,9 +367,9 @@ func trimSlash(s string) string {
 	return s
 }
 
-// upsertSecret creates want, or replaces the labels, annotations and data of
+// UpsertSecret creates want, or replaces the labels, annotations and data of
 // the existing Secret with want's (retrying on write conflicts).
-func upsertSecret(ctx context.Context, hub *kube.Cluster, want *corev1.Secret) (*corev1.Secret, error) {
+func UpsertSecret(ctx context.Context, hub *kube.Cluster, want *corev1.Secret) (*corev1.Secret, error) {
 	secrets := hub.Client.CoreV1().Secrets(want.Namespace)
 	var out *corev1.Secret
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
