@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -342,4 +343,88 @@ func TestLiveClusterAddHubStopsHalfway(t *testing.T) {
 func dump(v any) string {
 	b, _ := json.MarshalIndent(v, "", " ")
 	return string(b)
+}
+
+// BenchmarkLiveClusterAdd measures a first registration (access in the target, token,
+// verification, hub Secret); each iteration then removes it with --revoke.
+func BenchmarkLiveClusterAdd(b *testing.B) {
+	ctx := context.Background()
+	env := testenv.New(ctx, b, testenv.Options{}, "hub", "target")
+	hub, target := env.Cluster("hub"), env.Cluster("target")
+	benchPrepareHub(ctx, b, hub)
+	repo := b.TempDir()
+	if err := os.CopyFS(repo, os.DirFS("testdata/tree")); err != nil {
+		b.Fatal(err)
+	}
+	cfg := &Configuration{RepoDir: repo, Hub: func() (*kube.Cluster, error) { return hub, nil }, Target: func() (*kube.Cluster, error) { return target, nil }}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		rm := &ClusterRemove{Config: cfg, Name: "existing", Revoke: true}
+		plan, err := rm.Plan(ctx)
+		if err == nil {
+			_, err = rm.Run(ctx, plan)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
+
+// BenchmarkLiveClusterList30 measures cluster list with 30 registered clusters (30 hub
+// Secrets holding working credentials of one target apiserver), each checked with a real call.
+func BenchmarkLiveClusterList30(b *testing.B) {
+	ctx := context.Background()
+	env := testenv.New(ctx, b, testenv.Options{}, "hub", "target")
+	hub, target := env.Cluster("hub"), env.Cluster("target")
+	benchPrepareHub(ctx, b, hub)
+	repo := b.TempDir()
+	if err := os.CopyFS(repo, os.DirFS("testdata/tree")); err != nil {
+		b.Fatal(err)
+	}
+	cfg := &Configuration{RepoDir: repo, Hub: func() (*kube.Cluster, error) { return hub, nil }, Target: func() (*kube.Cluster, error) { return target, nil }}
+	if _, err := (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx); err != nil {
+		b.Fatal(err)
+	}
+	s, err := hub.Client.CoreV1().Secrets("argocd").Get(ctx, "cluster-existing", metav1.GetOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 1; i < 30; i++ {
+		c := s.DeepCopy()
+		c.ObjectMeta = metav1.ObjectMeta{Name: s.Name + "-" + strconv.Itoa(i), Namespace: s.Namespace, Labels: s.Labels, Annotations: s.Annotations}
+		c.Data["name"] = []byte("copy-" + strconv.Itoa(i))
+		if _, err := hub.Client.CoreV1().Secrets("argocd").Create(ctx, c, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rows, err := (&ClusterList{Config: cfg}).Run(ctx)
+		if err != nil || len(rows) != 30 {
+			b.Fatalf("%v, %d rows", err, len(rows))
+		}
+		for _, r := range rows {
+			if r.Reachable == nil || !*r.Reachable {
+				b.Fatalf("%s unreachable: %s", r.Name, r.Error)
+			}
+		}
+	}
+}
+
+func benchPrepareHub(ctx context.Context, b *testing.B, hub *kube.Cluster) {
+	crds, err := os.ReadFile("testdata/crds/argocd-minimal.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := hub.ApplyYAML(ctx, crds, "test"); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := hub.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "argocd"}}, metav1.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
 }
