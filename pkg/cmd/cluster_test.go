@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func completions(t *testing.T, args ...string) []string {
@@ -80,5 +81,33 @@ func TestClusterCommandsNameTheContext(t *testing.T) {
 	_, errOut, code = run(t, "cluster", "remove", "x", "--repo", repoRoot, "--kubeconfig", kc)
 	if code != ExitError || !strings.Contains(errOut, `context "nowhere"`) {
 		t.Errorf("remove: exit %d, %q", code, errOut)
+	}
+}
+
+func TestKubeFlagsFollowKubectl(t *testing.T) {
+	dir := t.TempDir()
+	kc := filepath.Join(dir, "a")
+	if err := os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c1, cluster: {server: "https://127.0.0.1:1"}}, {name: c2, cluster: {server: "https://127.0.0.1:2"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: one, context: {cluster: c1, user: u}}, {name: two, context: {cluster: c2, user: u}}]
+current-context: one
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", kc)
+	hub := kubeFlags{requestTimeout: 7 * time.Second}
+	c, err := hub.load("hub", nil)
+	if err != nil || c.Config.Host != "https://127.0.0.1:1" || c.Config.Timeout != 7*time.Second {
+		t.Fatalf("$KUBECONFIG current context: %v %+v", err, c)
+	}
+	target := kubeFlags{context: "two"}
+	c, err = target.load("target", &hub)
+	if err != nil || c.Config.Host != "https://127.0.0.1:2" || c.Config.Timeout != 7*time.Second || !strings.Contains(c.Name, `context "two"`) {
+		t.Fatalf("--target-context: %v %+v", err, c)
+	}
+	if _, err := (&kubeFlags{context: "three"}).load("hub", nil); err == nil || !strings.Contains(err.Error(), `context "three"`) {
+		t.Errorf("unknown context: %v", err)
 	}
 }
