@@ -77,12 +77,50 @@ type ClusterAddResult struct {
 
 var addonName = regexp.MustCompile(`^[a-z0-9]([a-z0-9_]*[a-z0-9])?$`)
 
+// clusterName is what a registry cluster name may be: it names a folder of the tree and, lower
+// cased, a Secret (a DNS subdomain).
+var clusterName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$`)
+
+// CheckClusterName refuses names that are not usable as a folder of clusters/ and a Secret name.
+func CheckClusterName(name string) error {
+	if len(name) > 245 || !clusterName.MatchString(name) {
+		return fmt.Errorf("cluster name %q: want letters, digits and '-', starting and ending with a letter or digit", name)
+	}
+	return nil
+}
+
+// entryPath is the registry entry's file on disk. It refuses a path that leaves the tree
+// through a symbolic link.
+func entryPath(cfg *Configuration, name string) (string, error) {
+	if err := CheckClusterName(name); err != nil {
+		return "", err
+	}
+	root, err := filepath.EvalSymlinks(cfg.repoDir())
+	if err != nil {
+		return "", err
+	}
+	p := filepath.Join(root, filepath.FromSlash(conventions.ClusterEntry(name)))
+	for dir := filepath.Dir(p); dir != root; dir = filepath.Dir(dir) {
+		real, err := filepath.EvalSymlinks(dir)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return "", fmt.Errorf("%s: %s leads out of the repository", conventions.ClusterEntry(name), dir)
+		}
+	}
+	return p, nil
+}
+
 // Run registers the cluster. Before it writes the hub Secret it makes one real API call to the
 // target with exactly the credentials it stores; when that fails nothing is written in the hub.
 func (a *ClusterAdd) Run(ctx context.Context) (*ClusterAddResult, error) {
 	cfg := a.Config
-	if a.Name == "" {
-		return nil, errors.New("cluster add: no cluster name")
+	if err := CheckClusterName(a.Name); err != nil {
+		return nil, fmt.Errorf("cluster add: %w", err)
 	}
 	if a.AWSClusterName == "" && a.AWSRoleARN != "" {
 		return nil, errors.New("cluster add: --aws-role-arn needs --aws-cluster-name")
@@ -119,6 +157,9 @@ func (a *ClusterAdd) Run(ctx context.Context) (*ClusterAddResult, error) {
 			fmt.Fprintf(cfg.progress(), "cluster add: %s says server %s; the hub Secret gets %s (the target's)\n", res.Entry, entry.Server, server)
 		}
 	} else {
+		if _, err := entryPath(cfg, a.Name); err != nil { // before anything is written
+			return nil, fmt.Errorf("cluster add %s: %w", a.Name, err)
+		}
 		if entry, err = a.newEntry(cfg, server); err != nil {
 			return nil, err
 		}
@@ -364,7 +405,10 @@ func writeEntry(cfg *Configuration, name string, c *registry.Cluster) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(cfg.repoDir(), filepath.FromSlash(conventions.ClusterEntry(name)))
+	path, err := entryPath(cfg, name)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}

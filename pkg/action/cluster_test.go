@@ -366,3 +366,33 @@ func TestClusterRemovePlan(t *testing.T) {
 		t.Errorf("the registry entry was touched without --delete-entry: %v", err)
 	}
 }
+
+func TestClusterAddRefusesPathsOutOfTheTree(t *testing.T) {
+	target, _ := fakeTarget(time.Now())
+	hub := fakeHub(true)
+	for _, name := range []string{"../escape", "a/b", "", "-x"} {
+		cfg := &Configuration{RepoDir: copyTree(t), Hub: func() (*kube.Cluster, error) { return hub, nil }, Target: func() (*kube.Cluster, error) { return target, nil }, Connect: (&connector{}).connect}
+		if _, err := (&ClusterAdd{Config: cfg, Name: name, Environment: "develop"}).Run(context.Background()); err == nil || !strings.Contains(err.Error(), "cluster name") {
+			t.Errorf("name %q: %v", name, err)
+		}
+	}
+	// clusters/ is a link out of the repository: nothing is written there.
+	repo, outside := copyTree(t), t.TempDir()
+	if err := os.RemoveAll(filepath.Join(repo, "clusters")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(repo, "clusters")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Configuration{RepoDir: repo, Hub: func() (*kube.Cluster, error) { return hub, nil }, Target: func() (*kube.Cluster, error) { return target, nil }, Connect: (&connector{}).connect}
+	_, err := (&ClusterAdd{Config: cfg, Name: "eks-new", Environment: "develop"}).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "leads out of the repository") {
+		t.Errorf("symlinked clusters/: %v", err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("wrote outside the repository: %v", entries)
+	}
+	if secs, _ := hub.Client.CoreV1().Secrets("argocd").List(context.Background(), metav1.ListOptions{}); len(secs.Items) != 0 {
+		t.Error("the hub Secret was written although the entry cannot be")
+	}
+}

@@ -339,7 +339,10 @@ func (r *ClusterRemove) Run(ctx context.Context, plan *RemovePlan) ([]string, er
 		}
 	}
 	if r.DeleteEntry {
-		p := filepath.Join(cfg.repoDir(), filepath.FromSlash(conventions.ClusterEntry(r.Name)))
+		p, err := entryPath(cfg, r.Name)
+		if err != nil {
+			return done, err
+		}
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return done, err
 		}
