@@ -428,3 +428,47 @@ func benchPrepareHub(ctx context.Context, b *testing.B, hub *kube.Cluster) {
 		b.Fatal(err)
 	}
 }
+
+// TestLiveClusterAddExec stores an exec credential plugin; the verification and list run it
+// against a real apiserver, as Argo CD would.
+func TestLiveClusterAddExec(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	_, hub, target := liveEnv(ctx, t)
+	// The plugin hands out a token of a ServiceAccount with hubctl's access.
+	grant, err := onboard.GrantAccess(ctx, target, onboard.AccessOptions{Cluster: "plugin", Generation: 1, TokenTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cred := dir + "/cred.json"
+	writeCred := func(token string) {
+		if err := os.WriteFile(cred, []byte(`{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"`+token+`"}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plugin := dir + "/get-token"
+	if err := os.WriteFile(plugin, []byte("#!/bin/sh\nexec cat \"$CRED\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := liveConfig(t, hub, target, nil)
+	exec := &onboard.ExecProviderConfig{Command: plugin, Env: map[string]string{"CRED": cred}, APIVersion: "client.authentication.k8s.io/v1"}
+
+	// A plugin whose token is refused: nothing is written.
+	writeCred("wrong")
+	if _, err := (&ClusterAdd{Config: cfg, Name: "existing", Exec: exec, VerifyTimeout: 2 * time.Second}).Run(ctx); err == nil || !strings.Contains(err.Error(), "list namespaces with the stored credentials") {
+		t.Errorf("refused plugin token: %v", err)
+	}
+	if _, err := hub.Client.CoreV1().Secrets("argocd").Get(ctx, "cluster-existing", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("a Secret was written for refused credentials: %v", err)
+	}
+
+	writeCred(grant.Token)
+	if _, err := (&ClusterAdd{Config: cfg, Name: "existing", Exec: exec}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := (&ClusterList{Config: cfg}).Run(ctx)
+	if err != nil || len(rows) != 1 || rows[0].Credential != "exec" || !*rows[0].Reachable {
+		t.Fatalf("list: %v %s", err, dump(rows))
+	}
+}

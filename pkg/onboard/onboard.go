@@ -204,6 +204,7 @@ func (cc *ClusterConfig) RESTConfig(server string) *rest.Config {
 		cfg.BearerToken = ""
 		cfg.ExecProvider = &clientcmdapi.ExecConfig{
 			Command: AWSAuthCommand, Args: args, APIVersion: ExecAPIVersion,
+			InstallHint:     AWSAuthCommand + " is Argo CD's credential helper (part of its image): put it on the PATH to use or verify an awsAuthConfig here",
 			InteractiveMode: clientcmdapi.NeverExecInteractiveMode,
 		}
 	case cc.ExecProviderConfig != nil:
