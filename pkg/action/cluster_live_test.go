@@ -28,7 +28,7 @@ import (
 
 // liveEnv starts a hub (with the argocd namespace and stand-ins for Argo CD's CRDs) and a
 // target, real kube-apiservers on one etcd.
-func liveEnv(ctx context.Context, t *testing.T) (*testenv.Env, *kube.Cluster, *kube.Cluster) {
+func liveEnv(ctx context.Context, t testing.TB) (*testenv.Env, *kube.Cluster, *kube.Cluster) {
 	t.Helper()
 	env := testenv.New(ctx, t, testenv.Options{}, "hub", "target")
 	hub, target := env.Cluster("hub"), env.Cluster("target")
@@ -45,7 +45,7 @@ func liveEnv(ctx context.Context, t *testing.T) (*testenv.Env, *kube.Cluster, *k
 	return env, hub, target
 }
 
-func liveConfig(t *testing.T, hub, target *kube.Cluster, progress io.Writer) *Configuration {
+func liveConfig(t testing.TB, hub, target *kube.Cluster, progress io.Writer) *Configuration {
 	return &Configuration{
 		RepoDir: copyTree(t), Progress: progress,
 		Hub: func() (*kube.Cluster, error) { return hub, nil }, Target: func() (*kube.Cluster, error) { return target, nil },
@@ -349,14 +349,8 @@ func dump(v any) string {
 // verification, hub Secret); each iteration then removes it with --revoke.
 func BenchmarkLiveClusterAdd(b *testing.B) {
 	ctx := context.Background()
-	env := testenv.New(ctx, b, testenv.Options{}, "hub", "target")
-	hub, target := env.Cluster("hub"), env.Cluster("target")
-	benchPrepareHub(ctx, b, hub)
-	repo := b.TempDir()
-	if err := os.CopyFS(repo, os.DirFS("testdata/tree")); err != nil {
-		b.Fatal(err)
-	}
-	cfg := &Configuration{RepoDir: repo, Hub: func() (*kube.Cluster, error) { return hub, nil }, Target: func() (*kube.Cluster, error) { return target, nil }}
+	_, hub, target := liveEnv(ctx, b)
+	cfg := liveConfig(b, hub, target, nil)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx); err != nil {
@@ -379,14 +373,8 @@ func BenchmarkLiveClusterAdd(b *testing.B) {
 // Secrets holding working credentials of one target apiserver), each checked with a real call.
 func BenchmarkLiveClusterList30(b *testing.B) {
 	ctx := context.Background()
-	env := testenv.New(ctx, b, testenv.Options{}, "hub", "target")
-	hub, target := env.Cluster("hub"), env.Cluster("target")
-	benchPrepareHub(ctx, b, hub)
-	repo := b.TempDir()
-	if err := os.CopyFS(repo, os.DirFS("testdata/tree")); err != nil {
-		b.Fatal(err)
-	}
-	cfg := &Configuration{RepoDir: repo, Hub: func() (*kube.Cluster, error) { return hub, nil }, Target: func() (*kube.Cluster, error) { return target, nil }}
+	_, hub, target := liveEnv(ctx, b)
+	cfg := liveConfig(b, hub, target, nil)
 	if _, err := (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -413,62 +401,5 @@ func BenchmarkLiveClusterList30(b *testing.B) {
 				b.Fatalf("%s unreachable: %s", r.Name, r.Error)
 			}
 		}
-	}
-}
-
-func benchPrepareHub(ctx context.Context, b *testing.B, hub *kube.Cluster) {
-	crds, err := os.ReadFile("testdata/crds/argocd-minimal.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := hub.ApplyYAML(ctx, crds, "test"); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := hub.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "argocd"}}, metav1.CreateOptions{}); err != nil {
-		b.Fatal(err)
-	}
-}
-
-// TestLiveClusterAddExec stores an exec credential plugin; the verification and list run it
-// against a real apiserver, as Argo CD would.
-func TestLiveClusterAddExec(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	_, hub, target := liveEnv(ctx, t)
-	// The plugin hands out a token of a ServiceAccount with hubctl's access.
-	grant, err := onboard.GrantAccess(ctx, target, onboard.AccessOptions{Cluster: "plugin", Generation: 1, TokenTTL: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	cred := dir + "/cred.json"
-	writeCred := func(token string) {
-		if err := os.WriteFile(cred, []byte(`{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"`+token+`"}}`), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	plugin := dir + "/get-token"
-	if err := os.WriteFile(plugin, []byte("#!/bin/sh\nexec cat \"$CRED\"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cfg := liveConfig(t, hub, target, nil)
-	exec := &onboard.ExecProviderConfig{Command: plugin, Env: map[string]string{"CRED": cred}, APIVersion: "client.authentication.k8s.io/v1"}
-
-	// A plugin whose token is refused: nothing is written.
-	writeCred("wrong")
-	if _, err := (&ClusterAdd{Config: cfg, Name: "existing", Exec: exec, VerifyTimeout: 2 * time.Second}).Run(ctx); err == nil || !strings.Contains(err.Error(), "list namespaces with the stored credentials") {
-		t.Errorf("refused plugin token: %v", err)
-	}
-	if _, err := hub.Client.CoreV1().Secrets("argocd").Get(ctx, "cluster-existing", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-		t.Errorf("a Secret was written for refused credentials: %v", err)
-	}
-
-	writeCred(grant.Token)
-	if _, err := (&ClusterAdd{Config: cfg, Name: "existing", Exec: exec}).Run(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := (&ClusterList{Config: cfg}).Run(ctx)
-	if err != nil || len(rows) != 1 || rows[0].Credential != "exec" || !*rows[0].Reachable {
-		t.Fatalf("list: %v %s", err, dump(rows))
 	}
 }

@@ -103,7 +103,7 @@ func (c *connector) connect(name string, cfg *rest.Config) (*kube.Cluster, error
 	return &kube.Cluster{Name: name, Config: cfg, Client: cs}, nil
 }
 
-func copyTree(t *testing.T) string {
+func copyTree(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS("testdata/tree")); err != nil {
