@@ -403,3 +403,28 @@ func BenchmarkLiveClusterList30(b *testing.B) {
 		}
 	}
 }
+
+// TestLiveRotateAllExpiringWithin is the cron job: only tokens expiring within the window are
+// rotated, with the stored credentials alone.
+func TestLiveRotateAllExpiringWithin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	_, hub, target := liveEnv(ctx, t)
+	cfg := liveConfig(t, hub, target, nil)
+	if _, err := (&ClusterAdd{Config: cfg, Name: "existing", TokenTTL: 30 * time.Minute}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hubOnly := &Configuration{RepoDir: cfg.RepoDir, Hub: cfg.Hub}
+	res, err := (&ClusterRotate{Config: hubOnly, All: true, ExpiringWithin: 10 * time.Minute}).Run(ctx)
+	if err != nil || len(res) != 1 || res[0].Skipped == "" {
+		t.Fatalf("outside the window: %v %s", err, dump(res))
+	}
+	res, err = (&ClusterRotate{Config: hubOnly, All: true, ExpiringWithin: time.Hour}).Run(ctx)
+	if err != nil || len(res) != 1 || res[0].ServiceAccount != "kube-system/hubctl-argocd-g2" {
+		t.Fatalf("inside the window: %v %s", err, dump(res))
+	}
+	rows, err := (&ClusterList{Config: cfg}).Run(ctx)
+	if err != nil || rows[0].Problem() || *rows[0].DaysLeft < 89 {
+		t.Errorf("after rotate: %v %s", err, dump(rows))
+	}
+}
