@@ -11,6 +11,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
 	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/loader"
@@ -19,8 +20,8 @@ import (
 
 // Repository layout conventions of the GitOps tree.
 const (
-	BootstrapDir    = loader.BootstrapDir
-	ClusterRegistry = loader.ClusterRegistry
+	BootstrapDir    = conventions.BootstrapDir
+	ClusterRegistry = conventions.ClusterRegistry
 )
 
 // Generate evaluates ApplicationSets offline.

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
 	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/loader"
@@ -23,7 +24,7 @@ import (
 )
 
 // RootApp is the hub's app-of-apps; its repoURL names this repository.
-const RootApp = "bootstrap/root-app.yaml"
+const RootApp = conventions.RootApp
 
 // RenderConfig is the optional config file (default hubctl.yaml in the
 // repository): how to reach charts and which URLs are this repository.

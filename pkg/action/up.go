@@ -12,14 +12,13 @@ import (
 	"strconv"
 	"time"
 
-	chartloader "helm.sh/helm/v3/pkg/chart/loader"
-
 	"github.com/gitops-hub/gitops-hub/pkg/bootstrap"
 	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/localfleet"
-	"github.com/gitops-hub/gitops-hub/pkg/onboard"
 	"github.com/gitops-hub/gitops-hub/pkg/registry"
+	"github.com/gitops-hub/gitops-hub/pkg/render/helm"
 	"github.com/gitops-hub/gitops-hub/pkg/status"
 )
 
@@ -37,10 +36,8 @@ const (
 	LocalRuntimeAnnotation = "local_runtime"
 	LocalRuntimeKwok       = "kwok"
 	LocalRuntimeAPIServer  = "apiserver"
-	// HubChart is the argo-cd chart installed into the hub.
-	HubChart = "argo-cd-10.1.1.tgz"
 	// ArgoCDNamespace is where Argo CD runs in the hub.
-	ArgoCDNamespace = "argocd"
+	ArgoCDNamespace = conventions.ArgoCDNamespace
 )
 
 // Up brings up the local fleet: the hub and the local hosting clusters of
@@ -183,13 +180,19 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 	if charts == "" {
 		charts = DefaultChartsDir(u.repo())
 	}
-	hubChart, err := chartloader.Load(filepath.Join(charts, HubChart))
+	chartSrc, err := NewChartSource(charts, nil)
 	if err != nil {
-		return nil, fmt.Errorf("the hub's Argo CD chart: %w (set --charts to a Helm repository folder holding %s)", err, HubChart)
+		return nil, err
 	}
-	rootApp, err := readWorkTreeFile(u.repo(), RootApp)
+	// Fail before starting anything when the tree's hub chart is not in the charts folder.
+	fsys, err := gitfs.WorkTree(u.repo())
 	if err != nil {
-		return nil, fmt.Errorf("the hub's root Application: %w", err)
+		return nil, err
+	}
+	if hubIn, err := LoadHubInputs(fsys); err != nil {
+		return nil, err
+	} else if _, err := chartSrc.Load(ctx, helm.ChartRef{RepoURL: hubIn.Spec.RepoURL, Chart: hubIn.Spec.Chart, Version: hubIn.Spec.Version}); err != nil {
+		return nil, fmt.Errorf("the hub's Argo CD chart (%s): %w (set --charts to a Helm repository folder holding it)", conventions.HubChartFile, err)
 	}
 	defer func() {
 		// Another fleet in the state directory is not ours to remove.
@@ -203,15 +206,13 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 		}
 	}()
 	hubSteps := []localfleet.Action{
-		{Name: "Bootstrapping the hub (Argo CD CRDs, argo-cd chart, root Application)", Run: func(ctx context.Context) error {
-			hub, err := kube.Load(HubName, f.Kubeconfig(HubName))
-			if err != nil {
-				return err
-			}
-			return bootstrap.Hub(ctx, hub, bootstrap.Options{
-				Namespace: ArgoCDNamespace, CRDDir: bootstrap.DefaultCRDDir(), Chart: hubChart,
-				RepoURL: f.GitURL(), RootApp: rootApp, Progress: u.progress(),
-			})
+		{Name: "Bootstrapping the hub (Argo CD CRDs, argo-cd chart, AppProjects, root Application)", Run: func(ctx context.Context) error {
+			_, err := (&Bootstrap{
+				Config: &Configuration{RepoDir: u.repo(), Charts: chartSrc, Progress: u.progress(),
+					Hub: func() (*kube.Cluster, error) { return kube.Load(HubName, f.Kubeconfig(HubName)) }},
+				CRDDir: bootstrap.DefaultCRDDir(), RepoURL: f.GitURL(),
+			}).Run(ctx)
+			return err
 		}},
 	}
 	for _, c := range locals {
@@ -249,23 +250,16 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 	return &UpResult{Fleet: f, State: st, Apps: apps}, nil
 }
 
-// Register registers one local hosting cluster in the fleet's hub, from its
-// registry entry (labels and annotations from Git, credentials only in the
-// hub).
+// Register registers one local hosting cluster in the fleet's hub with the verb of `hubctl
+// cluster add`, from its registry entry (labels and annotations from Git, credentials only in
+// the hub): least-privilege access and a bounded TokenRequest token, verified before the hub
+// Secret is written.
 func Register(ctx context.Context, f *localfleet.Fleet, c *registry.Cluster) error {
-	hub, err := kube.Load(HubName, f.Kubeconfig(HubName))
-	if err != nil {
-		return err
+	cfg := &Configuration{
+		Hub:    func() (*kube.Cluster, error) { return kube.Load(HubName, f.Kubeconfig(HubName)) },
+		Target: func() (*kube.Cluster, error) { return kube.Load(c.Name, f.Kubeconfig(c.Name)) },
 	}
-	hosting, err := kube.Load(c.Name, f.Kubeconfig(c.Name))
-	if err != nil {
-		return err
-	}
-	wait := 2 * time.Second
-	if f.IsAPIServerOnly(c.Name) {
-		wait = time.Millisecond // no token controller: mint a token at once
-	}
-	_, err = onboard.Register(ctx, hub, hosting, c, onboard.Options{Namespace: ArgoCDNamespace, TokenWait: wait})
+	_, err := (&ClusterAdd{Config: cfg, Name: c.Name, Entry: c}).Run(ctx)
 	return err
 }
 

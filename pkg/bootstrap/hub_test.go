@@ -110,6 +110,11 @@ func TestHub(t *testing.T) {
 		RepoURL:  repoURL,
 		RootApp:  rootApp,
 		Progress: &progress,
+		Projects: []*unstructured.Unstructured{{Object: map[string]any{
+			"apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
+			"metadata": map[string]any{"name": "platform", "namespace": "elsewhere"},
+			"spec":     map[string]any{"sourceRepos": []any{"*"}},
+		}}},
 	}
 
 	// A chart that refuses the Kubernetes version fails in its own step, before any release
@@ -118,7 +123,7 @@ func TestHub(t *testing.T) {
 		bad := opts
 		bad.KubeVersion = "1.20.0" // argo-cd 10.1.1 wants >=1.25
 		bad.Progress = nil
-		err := Hub(ctx, hub, bad)
+		_, err := Hub(ctx, hub, bad)
 		if err == nil {
 			t.Fatal("no error for a chart that refuses Kubernetes 1.20")
 		}
@@ -129,17 +134,22 @@ func TestHub(t *testing.T) {
 	})
 
 	start := time.Now()
-	if err := Hub(ctx, hub, opts); err != nil {
+	if _, err := Hub(ctx, hub, opts); err != nil {
 		t.Fatalf("Hub: %v\nprogress:\n%s", err, progress.String())
 	}
 	t.Logf("first Hub run: %s\n%s", time.Since(start).Round(time.Millisecond), progress.String())
-	lines := strings.Split(strings.TrimSpace(progress.String()), "\n")
+	var lines []string // the steps; object lines are indented
+	for _, l := range strings.Split(strings.TrimSpace(progress.String()), "\n") {
+		if !strings.HasPrefix(l, "bootstrap:   ") {
+			lines = append(lines, l)
+		}
+	}
 	wantSteps := []string{
 		"bootstrap: namespace argocd",
 		"bootstrap: Argo CD CRDs (",
 		"bootstrap: chart argo-cd-10.1.1 as release argocd in namespace argocd",
 		"bootstrap: AppProject argocd/default (unless it exists)",
-		"bootstrap: root Application argocd/hub-root (repoURL " + repoURL + ")",
+		"bootstrap: 1 AppProjects and root Application argocd/hub-root (repoURL " + repoURL + ")",
 	}
 	if len(lines) != len(wantSteps) {
 		t.Errorf("progress has %d lines, want %d:\n%s", len(lines), len(wantSteps), progress.String())
@@ -286,10 +296,41 @@ func TestHub(t *testing.T) {
 	opts.Values = map[string]any{"configs": map[string]any{"cm": map[string]any{"timeout.reconciliation": "20s"}}}
 	opts.Revision = "local"
 	start = time.Now()
-	if err := Hub(ctx, hub, opts); err != nil {
+	if _, err := Hub(ctx, hub, opts); err != nil {
 		t.Fatalf("second Hub: %v\nprogress:\n%s", err, progress.String())
 	}
 	t.Logf("second Hub run: %s", time.Since(start).Round(time.Millisecond))
+	if _, err := hub.Dynamic.Resource(appProjectGVR).Namespace(ns).Get(ctx, "platform", metav1.GetOptions{}); err != nil {
+		t.Errorf("AppProject platform not applied into the Argo CD namespace: %v", err)
+	}
+
+	// Third run, same inputs: nothing changes, and the result says so (no new release revision).
+	res, err := Hub(ctx, hub, opts)
+	if err != nil {
+		t.Fatalf("third Hub: %v", err)
+	}
+	if res.Changed() {
+		t.Errorf("third run with the same inputs changed something: %+v", res.Changes)
+	}
+	if _, err := helmConfig(t, hub, ns).Releases.Get("argocd", 3); err == nil {
+		t.Error("third run made release revision 3")
+	}
+
+	// A dry run with a change prints the manifest and reports the change, but writes nothing.
+	var out bytes.Buffer
+	dry := opts
+	dry.DryRun, dry.Out = true, &out
+	dry.Values = map[string]any{"configs": map[string]any{"cm": map[string]any{"timeout.reconciliation": "30s"}}}
+	res, err = Hub(ctx, hub, dry)
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	if !res.Changed() || !strings.Contains(out.String(), "timeout.reconciliation: 30s") || !strings.Contains(out.String(), "name: hub-root") {
+		t.Errorf("dry run: changed=%v, output lacks the new argocd-cm or the root Application:\n%.2000s", res.Changed(), out.String())
+	}
+	if cm, err := hub.Client.CoreV1().ConfigMaps(ns).Get(ctx, "argocd-cm", metav1.GetOptions{}); err != nil || cm.Data["timeout.reconciliation"] != "20s" {
+		t.Errorf("dry run changed argocd-cm (err %v)", err)
+	}
 	checkRelease(1, release.StatusSuperseded)
 	checkRelease(2, release.StatusDeployed)
 	cm, err = hub.Client.CoreV1().ConfigMaps(ns).Get(ctx, "argocd-cm", metav1.GetOptions{})
@@ -331,7 +372,7 @@ func TestHub(t *testing.T) {
 	if err := cfg.Releases.Update(last); err != nil {
 		t.Fatal(err)
 	}
-	if err := Hub(ctx, hub, opts); err != nil {
+	if _, err := Hub(ctx, hub, opts); err != nil {
 		t.Fatalf("Hub after an interrupted upgrade: %v", err)
 	}
 	checkRelease(2, release.StatusSuperseded) // marked failed, then superseded by the upgrade
@@ -351,7 +392,6 @@ func TestHubChecksOptionsFirst(t *testing.T) {
 		opts Options
 		want string
 	}{
-		"no CRD dir":   {Options{Chart: ch, RootApp: rootApp}, "Options.CRDDir"},
 		"no chart":     {Options{CRDDir: crdDir, RootApp: rootApp}, "Options.Chart"},
 		"empty CRDs":   {Options{CRDDir: t.TempDir(), Chart: ch, RootApp: rootApp}, "bootstrap: CRDs: no CustomResourceDefinition"},
 		"bad root app": {Options{CRDDir: crdDir, Chart: ch, RootApp: []byte("kind: [")}, "bootstrap: root Application: bootstrap/root-app.yaml"},
@@ -360,7 +400,7 @@ func TestHubChecksOptionsFirst(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var progress bytes.Buffer
 			c.opts.Progress = &progress
-			err := Hub(context.Background(), hub, c.opts)
+			_, err := Hub(context.Background(), hub, c.opts)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("err = %v, want it to contain %q", err, c.want)
 			}
@@ -369,7 +409,7 @@ func TestHubChecksOptionsFirst(t *testing.T) {
 			}
 		})
 	}
-	if err := Hub(context.Background(), nil, Options{}); err == nil {
+	if _, err := Hub(context.Background(), nil, Options{}); err == nil {
 		t.Error("nil hub: no error")
 	}
 }

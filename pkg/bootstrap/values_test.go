@@ -14,7 +14,7 @@ func TestChartValues(t *testing.T) {
 		"configs": map[string]any{"cm": map[string]any{"timeout.reconciliation": "5s", "url": "https://argocd.local"}},
 		"server":  map[string]any{"replicas": 2},
 	}
-	got := chartValues(user)
+	got := chartValues(user, true)
 	want := map[string]any{
 		"crds": map[string]any{"install": false, "keep": false},
 		"configs": map[string]any{
@@ -35,7 +35,7 @@ func TestChartValues(t *testing.T) {
 		t.Error("result aliases the caller's values")
 	}
 
-	def := chartValues(nil)
+	def := chartValues(nil, true)
 	want = map[string]any{
 		"crds": map[string]any{"install": false},
 		"configs": map[string]any{
@@ -44,7 +44,7 @@ func TestChartValues(t *testing.T) {
 		},
 	}
 	if !reflect.DeepEqual(def, want) {
-		t.Errorf("chartValues(nil) =\n%v\nwant\n%v", def, want)
+		t.Errorf("chartValues(nil, true) =\n%v\nwant\n%v", def, want)
 	}
 }
 

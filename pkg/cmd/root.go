@@ -49,6 +49,8 @@ as Argo CD would, what every ApplicationSet of the GitOps tree deploys where.`,
 	root.AddCommand(newRenderCommand(streams))
 	root.AddCommand(newValuesCommand(streams))
 	root.AddCommand(newValidateCommand(streams))
+	root.AddCommand(newBootstrapCommand(streams))
+	root.AddCommand(newClusterCommand(streams))
 	root.AddCommand(newUpCommand(streams))
 	root.AddCommand(newDownCommand(streams))
 	root.AddCommand(newStatusCommand(streams))

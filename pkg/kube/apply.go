@@ -9,12 +9,15 @@ import (
 	"io"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
 	"sigs.k8s.io/yaml"
 )
 
@@ -52,12 +55,53 @@ func (c *Cluster) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 	if fieldManager == "" {
 		return fmt.Errorf("%s: apply: a field manager is required", c)
 	}
-	for _, obj := range applyOrder(objs) {
-		if err := c.applyOne(ctx, obj, fieldManager); err != nil {
-			return fmt.Errorf("%s: apply %s: %w", c, Describe(obj), err)
-		}
+	_, err := c.ApplyReport(ctx, objs, fieldManager, false)
+	return err
+}
+
+// Applied is what ApplyReport did to one object.
+type Applied struct {
+	Object string // Describe of the object
+	Action string // AppliedCreated, AppliedConfigured or AppliedUnchanged
+}
+
+// Actions of Applied, as kubectl apply words them.
+const (
+	AppliedCreated    = "created"
+	AppliedConfigured = "configured"
+	AppliedUnchanged  = "unchanged"
+)
+
+// ApplyReport is Apply, and says for each object (in apply order) whether it was created,
+// changed or left unchanged: the object is read before the apply and compared with what the
+// apiserver answers (metadata.resourceVersion, generation and managedFields left out). With
+// dryRun, every request is a server-side dry run (nothing is persisted, CRDs are not waited
+// for) and the report says what a real apply would do.
+func (c *Cluster) ApplyReport(ctx context.Context, objs []*unstructured.Unstructured, fieldManager string, dryRun bool) ([]Applied, error) {
+	if fieldManager == "" {
+		return nil, fmt.Errorf("%s: apply: a field manager is required", c)
 	}
-	return nil
+	var out []Applied
+	for _, obj := range applyOrder(objs) {
+		action, err := c.applyOne(ctx, obj, fieldManager, dryRun)
+		if err != nil {
+			return out, fmt.Errorf("%s: apply %s: %w", c, Describe(obj), err)
+		}
+		out = append(out, Applied{Object: Describe(obj), Action: action})
+	}
+	return out, nil
+}
+
+// sameObject compares two versions of an object without the fields every write changes.
+func sameObject(a, b *unstructured.Unstructured) bool {
+	strip := func(u *unstructured.Unstructured) map[string]any {
+		o := u.DeepCopy()
+		o.SetResourceVersion("")
+		o.SetGeneration(0)
+		o.SetManagedFields(nil)
+		return o.Object
+	}
+	return equality.Semantic.DeepEqual(strip(a), strip(b))
 }
 
 // ApplyYAML decodes a multi-document YAML (or JSON) stream with DecodeYAML
@@ -182,39 +226,57 @@ func applyOrder(objs []*unstructured.Unstructured) []*unstructured.Unstructured 
 	return out
 }
 
-func (c *Cluster) applyOne(ctx context.Context, obj *unstructured.Unstructured, fieldManager string) error {
+func (c *Cluster) applyOne(ctx context.Context, obj *unstructured.Unstructured, fieldManager string, dryRun bool) (string, error) {
 	if err := checkObject(obj); err != nil {
-		return err
+		return "", err
 	}
 	gvk := obj.GroupVersionKind()
 	m, err := c.restMapping(ctx, gvk)
 	if err != nil {
-		return err
+		return "", err
 	}
 	o := obj.DeepCopy()
 	o.SetManagedFields(nil) // an apply request must not carry managedFields
-	var out *unstructured.Unstructured
+	var ri dynamic.ResourceInterface = c.Dynamic.Resource(m.Resource)
 	if m.Scope.Name() == meta.RESTScopeNameNamespace {
 		ns := o.GetNamespace()
 		if ns == "" {
 			ns = metav1.NamespaceDefault
 			o.SetNamespace(ns)
 		}
-		out, err = c.Dynamic.Resource(m.Resource).Namespace(ns).Apply(ctx, o.GetName(), o, metav1.ApplyOptions{FieldManager: fieldManager, Force: true})
+		ri = c.Dynamic.Resource(m.Resource).Namespace(ns)
 	} else {
 		o.SetNamespace("")
-		out, err = c.Dynamic.Resource(m.Resource).Apply(ctx, o.GetName(), o, metav1.ApplyOptions{FieldManager: fieldManager, Force: true})
 	}
+	cur, err := ri.Get(ctx, o.GetName(), metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		cur = nil
+	case err != nil:
+		return "", err
+	}
+	opts := metav1.ApplyOptions{FieldManager: fieldManager, Force: true}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	out, err := ri.Apply(ctx, o.GetName(), o, opts)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if gvk.Group == crdGroup && gvk.Kind == crdKind {
+	action := AppliedConfigured
+	switch {
+	case cur == nil:
+		action = AppliedCreated
+	case sameObject(cur, out):
+		action = AppliedUnchanged
+	}
+	if !dryRun && gvk.Group == crdGroup && gvk.Kind == crdKind {
 		if err := c.waitEstablished(ctx, out.GetName()); err != nil {
-			return err
+			return "", err
 		}
 		c.resetMapper(ctx)
 	}
-	return nil
+	return action, nil
 }
 
 // restMapping resolves gvk, refreshing discovery while the kind is unknown

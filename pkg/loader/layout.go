@@ -1,9 +1,11 @@
 package loader
 
+import "github.com/gitops-hub/gitops-hub/pkg/conventions"
+
 // Repository layout conventions of the GitOps tree.
 const (
 	// BootstrapDir holds the ApplicationSets and AppProjects.
-	BootstrapDir = "bootstrap"
+	BootstrapDir = conventions.BootstrapDir
 	// ClusterRegistry matches the cluster registry files.
-	ClusterRegistry = "clusters/*/cluster.yaml"
+	ClusterRegistry = conventions.ClusterRegistry
 )

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"sort"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -35,6 +36,7 @@ import (
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	"k8s.io/client-go/rest"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/client-go/util/retry"
 
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
@@ -118,29 +120,107 @@ func (o Options) withDefaults() Options {
 // Argo CD's v1alpha1.ClusterConfig that Register writes (same JSON names;
 // caData is base64 in JSON, as []byte marshals).
 type ClusterConfig struct {
-	BearerToken     string          `json:"bearerToken,omitempty"`
-	TLSClientConfig TLSClientConfig `json:"tlsClientConfig"`
+	BearerToken        string              `json:"bearerToken,omitempty"`
+	TLSClientConfig    TLSClientConfig     `json:"tlsClientConfig"`
+	AWSAuthConfig      *AWSAuthConfig      `json:"awsAuthConfig,omitempty"`
+	ExecProviderConfig *ExecProviderConfig `json:"execProviderConfig,omitempty"`
+}
+
+// AWSAuthConfig is Argo CD's v1alpha1.AWSAuthConfig: Argo CD gets a token for an EKS cluster
+// by running `argocd-k8s-auth aws --cluster-name <clusterName> [--role-arn <roleARN>]`.
+type AWSAuthConfig struct {
+	ClusterName string `json:"clusterName,omitempty"`
+	RoleARN     string `json:"roleARN,omitempty"`
+	Profile     string `json:"profile,omitempty"`
+}
+
+// ExecProviderConfig is Argo CD's v1alpha1.ExecProviderConfig: a client-go exec credential
+// plugin.
+type ExecProviderConfig struct {
+	Command     string            `json:"command,omitempty"`
+	Args        []string          `json:"args,omitempty"`
+	Env         map[string]string `json:"env,omitempty"`
+	APIVersion  string            `json:"apiVersion,omitempty"`
+	InstallHint string            `json:"installHint,omitempty"`
+}
+
+// AWSAuthCommand is the helper Argo CD runs for an awsAuthConfig.
+const AWSAuthCommand = "argocd-k8s-auth"
+
+// ExecAPIVersion is the client.authentication.k8s.io version Argo CD asks of argocd-k8s-auth.
+const ExecAPIVersion = "client.authentication.k8s.io/v1beta1"
+
+// CredentialKind names how a config authenticates: "token", "aws", "exec", "client-cert" or
+// "none".
+func (cc *ClusterConfig) CredentialKind() string {
+	switch {
+	case cc.AWSAuthConfig != nil:
+		return "aws"
+	case cc.ExecProviderConfig != nil:
+		return "exec"
+	case cc.BearerToken != "":
+		return "token"
+	case len(cc.TLSClientConfig.CertData) > 0:
+		return "client-cert"
+	}
+	return "none"
 }
 
 // TLSClientConfig is Argo CD's v1alpha1.TLSClientConfig (the fields used here).
 type TLSClientConfig struct {
 	Insecure   bool   `json:"insecure"`
 	ServerName string `json:"serverName,omitempty"`
+	CertData   []byte `json:"certData,omitempty"`
+	KeyData    []byte `json:"keyData,omitempty"`
 	CAData     []byte `json:"caData,omitempty"`
 }
 
 // RESTConfig is the client config Argo CD builds from a cluster Secret's
 // server and config: what its controllers use to reach the cluster.
+// As Argo CD's v1alpha1 Cluster.RawRestConfig: an awsAuthConfig becomes the exec plugin
+// `argocd-k8s-auth aws --cluster-name N [--role-arn R] [--profile P]`, an execProviderConfig
+// the exec plugin it describes, else the bearer token or client certificate.
 func (cc *ClusterConfig) RESTConfig(server string) *rest.Config {
-	return &rest.Config{
+	cfg := &rest.Config{
 		Host:        server,
 		BearerToken: cc.BearerToken,
 		TLSClientConfig: rest.TLSClientConfig{
 			Insecure:   cc.TLSClientConfig.Insecure,
 			ServerName: cc.TLSClientConfig.ServerName,
+			CertData:   cc.TLSClientConfig.CertData,
+			KeyData:    cc.TLSClientConfig.KeyData,
 			CAData:     cc.TLSClientConfig.CAData,
 		},
 	}
+	switch {
+	case cc.AWSAuthConfig != nil:
+		args := []string{"aws", "--cluster-name", cc.AWSAuthConfig.ClusterName}
+		if cc.AWSAuthConfig.RoleARN != "" {
+			args = append(args, "--role-arn", cc.AWSAuthConfig.RoleARN)
+		}
+		if cc.AWSAuthConfig.Profile != "" {
+			args = append(args, "--profile", cc.AWSAuthConfig.Profile)
+		}
+		cfg.BearerToken = ""
+		cfg.ExecProvider = &clientcmdapi.ExecConfig{
+			Command: AWSAuthCommand, Args: args, APIVersion: ExecAPIVersion,
+			InstallHint:     AWSAuthCommand + " is Argo CD's credential helper (part of its image): put it on the PATH to use or verify an awsAuthConfig here",
+			InteractiveMode: clientcmdapi.NeverExecInteractiveMode,
+		}
+	case cc.ExecProviderConfig != nil:
+		e := cc.ExecProviderConfig
+		var env []clientcmdapi.ExecEnvVar
+		for k, v := range e.Env {
+			env = append(env, clientcmdapi.ExecEnvVar{Name: k, Value: v})
+		}
+		sort.Slice(env, func(i, j int) bool { return env[i].Name < env[j].Name })
+		cfg.BearerToken = ""
+		cfg.ExecProvider = &clientcmdapi.ExecConfig{
+			Command: e.Command, Args: e.Args, Env: env, APIVersion: e.APIVersion, InstallHint: e.InstallHint,
+			InteractiveMode: clientcmdapi.NeverExecInteractiveMode,
+		}
+	}
+	return cfg
 }
 
 // ParseClusterSecret reads server and config from an Argo CD cluster Secret
@@ -196,7 +276,7 @@ func Register(ctx context.Context, hub, hosting *kube.Cluster, c *registry.Clust
 	if _, err := hosting.ServerVersion(ctx); err != nil {
 		return nil, wrap("hosting cluster unreachable: %w", err)
 	}
-	if err := checkDuplicates(ctx, hub, c, server, opts); err != nil {
+	if err := CheckDuplicates(ctx, hub, c, server, opts.Namespace); err != nil {
 		return nil, wrap("%w", err)
 	}
 	token, err := authorize(ctx, hosting, opts)
@@ -233,7 +313,7 @@ func Register(ctx context.Context, hub, hosting *kube.Cluster, c *registry.Clust
 	labels[registry.SecretTypeLabel] = registry.SecretTypeCluster
 	annotations := maps.Clone(c.Annotations)
 
-	secret, err := upsertSecret(ctx, hub, &corev1.Secret{
+	secret, err := UpsertSecret(ctx, hub, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: c.SecretName, Namespace: opts.Namespace, Labels: labels, Annotations: annotations},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       data,
@@ -257,14 +337,14 @@ func checkEntry(c *registry.Cluster) error {
 	return nil
 }
 
-// checkDuplicates refuses a name or server that another cluster Secret in
+// CheckDuplicates refuses a name or server that another cluster Secret in
 // the hub already registers.
-func checkDuplicates(ctx context.Context, hub *kube.Cluster, c *registry.Cluster, server string, opts Options) error {
-	list, err := hub.Client.CoreV1().Secrets(opts.Namespace).List(ctx, metav1.ListOptions{
+func CheckDuplicates(ctx context.Context, hub *kube.Cluster, c *registry.Cluster, server, namespace string) error {
+	list, err := hub.Client.CoreV1().Secrets(namespace).List(ctx, metav1.ListOptions{
 		LabelSelector: registry.SecretTypeLabel + "=" + registry.SecretTypeCluster,
 	})
 	if err != nil {
-		return fmt.Errorf("hub %s: listing cluster Secrets in %s: %w", hub, opts.Namespace, err)
+		return fmt.Errorf("hub %s: listing cluster Secrets in %s: %w", hub, namespace, err)
 	}
 	for i := range list.Items {
 		s := &list.Items[i]
@@ -288,9 +368,9 @@ func trimSlash(s string) string {
 	return s
 }
 
-// upsertSecret creates want, or replaces the labels, annotations and data of
+// UpsertSecret creates want, or replaces the labels, annotations and data of
 // the existing Secret with want's (retrying on write conflicts).
-func upsertSecret(ctx context.Context, hub *kube.Cluster, want *corev1.Secret) (*corev1.Secret, error) {
+func UpsertSecret(ctx context.Context, hub *kube.Cluster, want *corev1.Secret) (*corev1.Secret, error) {
 	secrets := hub.Client.CoreV1().Secrets(want.Namespace)
 	var out *corev1.Secret
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {

@@ -16,13 +16,14 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/loader"
 )
 
 // Argo CD's cluster Secret conventions (util/settings, common/common.go).
 const (
-	SecretTypeLabel   = "argocd.argoproj.io/secret-type"
-	SecretTypeCluster = "cluster"
+	SecretTypeLabel   = conventions.SecretTypeLabel
+	SecretTypeCluster = conventions.SecretTypeCluster
 	InClusterServer   = "https://kubernetes.default.svc"
 	InClusterName     = "in-cluster"
 )

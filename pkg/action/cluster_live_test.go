@@ -1,0 +1,430 @@
+package action
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
+	"github.com/gitops-hub/gitops-hub/pkg/kube"
+	"github.com/gitops-hub/gitops-hub/pkg/onboard"
+	"github.com/gitops-hub/gitops-hub/pkg/testenv"
+)
+
+// liveEnv starts a hub (with the argocd namespace and stand-ins for Argo CD's CRDs) and a
+// target, real kube-apiservers on one etcd.
+func liveEnv(ctx context.Context, t testing.TB) (*testenv.Env, *kube.Cluster, *kube.Cluster) {
+	t.Helper()
+	env := testenv.New(ctx, t, testenv.Options{}, "hub", "target")
+	hub, target := env.Cluster("hub"), env.Cluster("target")
+	crds, err := os.ReadFile("testdata/crds/argocd-minimal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hub.ApplyYAML(ctx, crds, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hub.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "argocd"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return env, hub, target
+}
+
+func liveConfig(t testing.TB, hub, target *kube.Cluster, progress io.Writer) *Configuration {
+	return &Configuration{
+		RepoDir: copyTree(t), Progress: progress,
+		Hub: func() (*kube.Cluster, error) { return hub, nil }, Target: func() (*kube.Cluster, error) { return target, nil },
+	}
+}
+
+// argoView is the client Argo CD builds from the hub's cluster Secret.
+func argoView(ctx context.Context, t *testing.T, hub *kube.Cluster, secret string) (*kube.Cluster, *onboard.ClusterConfig) {
+	t.Helper()
+	s, err := hub.Client.CoreV1().Secrets("argocd").Get(ctx, secret, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, cc, err := onboard.ParseClusterSecret(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := kube.NewForConfig("argocd-view", cc.RESTConfig(server))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, cc
+}
+
+func TestLiveClusterAddListRotateRemove(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, hub, target := liveEnv(ctx, t)
+	var progress bytes.Buffer
+	cfg := liveConfig(t, hub, target, &progress)
+
+	start := time.Now()
+	res, err := (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	t.Logf("cluster add: %s", time.Since(start).Round(time.Millisecond))
+	argo, cc := argoView(ctx, t, hub, "cluster-existing")
+	// Argo CD's view works: it can deploy (create a namespace and a Deployment's ConfigMap).
+	if _, err := argo.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "web"}}, metav1.CreateOptions{}); err != nil {
+		t.Errorf("Argo CD's credentials cannot create a namespace: %v", err)
+	}
+	// ...but cannot impersonate.
+	imp := rest.CopyConfig(argo.Config)
+	imp.Impersonate = rest.ImpersonationConfig{UserName: "system:admin"}
+	if ic, err := kube.NewForConfig("impersonating", imp); err == nil {
+		if _, err := ic.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+			t.Errorf("impersonation with Argo CD's credentials: %v, want Forbidden", err)
+		}
+	}
+	exp, ok := onboard.TokenExpiry(cc.BearerToken)
+	if !ok || exp.Sub(time.Now()) < 89*24*time.Hour || exp.Sub(time.Now()) > 91*24*time.Hour || !exp.Equal(res.Expires) {
+		t.Errorf("token expiry %v, want ~90 days (result %v)", exp, res.Expires)
+	}
+
+	// list: registered, reachable, no drift.
+	start = time.Now()
+	rows, err := (&ClusterList{Config: cfg}).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cluster list: %s", time.Since(start).Round(time.Millisecond))
+	if len(rows) != 1 || rows[0].Where != InBoth || rows[0].Problem() || *rows[0].DaysLeft < 89 {
+		t.Errorf("list: %s", dump(rows))
+	}
+
+	// rotate with the stored credentials only: the old token is revoked, the new one works.
+	rot, err := (&ClusterRotate{Config: &Configuration{RepoDir: cfg.RepoDir, Hub: cfg.Hub}, Names: []string{"existing"}}).Run(ctx)
+	if err != nil {
+		t.Fatalf("rotate: %v %s", err, dump(rot))
+	}
+	argo2, cc2 := argoView(ctx, t, hub, "cluster-existing")
+	if cc2.BearerToken == cc.BearerToken || rot[0].ServiceAccount != "kube-system/hubctl-argocd-g2" {
+		t.Errorf("rotate: %s", dump(rot))
+	}
+	if _, err := argo2.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); err != nil {
+		t.Errorf("the new token does not work: %v", err)
+	}
+	if err := kube.WaitFor(ctx, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
+		_, err := argo.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+		return apierrors.IsUnauthorized(err), nil
+	}); err != nil {
+		t.Errorf("the old token still works after rotate")
+	}
+
+	// An expired token shows as expired (and unreachable). The apiserver will not mint a
+	// token shorter than 10 minutes, so the stored token is replaced by a JWT-shaped one whose
+	// exp claim is in the past, which the apiserver refuses.
+	s, _ := hub.Client.CoreV1().Secrets("argocd").Get(ctx, "cluster-existing", metav1.GetOptions{})
+	expired := *cc2
+	expired.BearerToken = jwt(time.Now().Add(-time.Hour), "expired")
+	s.Data["config"], _ = json.Marshal(expired)
+	if _, err := hub.Client.CoreV1().Secrets("argocd").Update(ctx, s, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = (&ClusterList{Config: cfg}).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rows[0]; !r.Expired || *r.Reachable || !r.Problem() || !strings.Contains(r.Error, "Unauthorized") {
+		t.Errorf("expired token: %s", dump(rows))
+	}
+	// rotate with the expired credentials fails and says what to do; with the target it works.
+	if _, err := (&ClusterRotate{Config: &Configuration{RepoDir: cfg.RepoDir, Hub: cfg.Hub}, Names: []string{"existing"}}).Run(ctx); err == nil {
+		t.Error("rotate with expired stored credentials: no error")
+	}
+	if rot, err := (&ClusterRotate{Config: cfg, Names: []string{"existing"}}).Run(ctx); err != nil || rot[0].ServiceAccount != "kube-system/hubctl-argocd-g3" {
+		t.Fatalf("rotate with the target: %v %s", err, dump(rot))
+	}
+
+	// remove --revoke: the Secret, the ServiceAccounts and the bindings go; the entry stays.
+	rm := &ClusterRemove{Config: cfg, Name: "existing", Revoke: true}
+	plan, err := rm.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Apps) != 1 || plan.Apps[0].Name != "web-existing" || !plan.Apps[0].DeletesResources {
+		t.Errorf("plan %s", dump(plan))
+	}
+	if _, err := rm.Run(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hub.Client.CoreV1().Secrets("argocd").Get(ctx, "cluster-existing", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("hub Secret: %v", err)
+	}
+	sel := metav1.ListOptions{LabelSelector: conventions.ManagedByLabel + "=hubctl"}
+	if sas, _ := target.Client.CoreV1().ServiceAccounts("kube-system").List(ctx, sel); len(sas.Items) != 0 {
+		t.Errorf("ServiceAccounts left: %d", len(sas.Items))
+	}
+	if b, _ := target.Client.RbacV1().ClusterRoleBindings().List(ctx, sel); len(b.Items) != 0 {
+		t.Errorf("ClusterRoleBindings left: %d", len(b.Items))
+	}
+	if _, err := os.Stat(cfg.RepoDir + "/clusters/existing/cluster.yaml"); err != nil {
+		t.Errorf("registry entry: %v", err)
+	}
+}
+
+func TestLiveClusterAddConcurrent(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, hub, target := liveEnv(ctx, t)
+	cfg := liveConfig(t, hub, target, nil)
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = (&ClusterAdd{Config: cfg, Name: "eks-new", Environment: "develop", Enable: []string{"web"}}).Run(ctx)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	list, err := hub.Client.CoreV1().Secrets("argocd").List(ctx, metav1.ListOptions{})
+	if err != nil || len(list.Items) != 1 {
+		t.Fatalf("hub Secrets: %v %d", err, len(list.Items))
+	}
+	argo, _ := argoView(ctx, t, hub, list.Items[0].Name)
+	if _, err := argo.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); err != nil {
+		t.Errorf("the stored token does not work: %v", err)
+	}
+	sas, _ := target.Client.CoreV1().ServiceAccounts("kube-system").List(ctx, metav1.ListOptions{LabelSelector: conventions.ManagedByLabel + "=hubctl"})
+	if len(sas.Items) != 1 {
+		t.Errorf("%d ServiceAccounts in the target, want 1", len(sas.Items))
+	}
+	rows, err := (&ClusterList{Config: cfg}).Run(ctx)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("list: %v %s", err, dump(rows))
+	}
+	for _, r := range rows {
+		if r.Name == "eks-new" && (r.Where != InBoth || r.Problem()) {
+			t.Errorf("eks-new: %s", dump(r))
+		}
+	}
+}
+
+// proxy forwards TCP connections to a backend until it is cut: then it refuses new ones and
+// closes the open ones, as a hub apiserver that stops does.
+type proxy struct {
+	ln      net.Listener
+	backend string
+	cut     atomic.Bool
+	mu      sync.Mutex
+	conns   []net.Conn
+}
+
+func newProxy(t *testing.T, backend string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{ln: ln, backend: backend}
+	t.Cleanup(func() { ln.Close(); p.closeAll() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if p.cut.Load() {
+				c.Close()
+				continue
+			}
+			b, err := net.Dial("tcp", backend)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, b)
+			p.mu.Unlock()
+			go func() { io.Copy(b, c); b.Close() }()
+			go func() { io.Copy(c, b); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *proxy) closeAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+func (p *proxy) setCut(v bool) {
+	p.cut.Store(v)
+	if v {
+		p.closeAll()
+	}
+}
+
+// cutter cuts the proxy when a progress line contains marker.
+type cutter struct {
+	p      *proxy
+	marker string
+	buf    bytes.Buffer
+}
+
+func (c *cutter) Write(b []byte) (int, error) {
+	c.buf.Write(b)
+	if bytes.Contains(b, []byte(c.marker)) {
+		c.p.setCut(true)
+	}
+	return len(b), nil
+}
+
+func TestLiveClusterAddHubStopsHalfway(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, hub, target := liveEnv(ctx, t)
+	p := newProxy(t, strings.TrimPrefix(hub.Config.Host, "https://"))
+	viaProxy := rest.CopyConfig(hub.Config)
+	viaProxy.Host = "https://" + p.ln.Addr().String()
+	viaProxy.Timeout = 5 * time.Second
+	hubViaProxy, err := kube.NewForConfig("hub", viaProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The hub goes away once the target's access exists and the credentials are verified,
+	// just before the hub Secret is written.
+	cut := &cutter{p: p, marker: "verifying"}
+	cfg := liveConfig(t, hubViaProxy, target, cut)
+	_, err = (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx)
+	if err == nil {
+		t.Fatalf("no error with the hub gone\n%s", cut.buf.String())
+	}
+	if !strings.Contains(err.Error(), "write Secret argocd/cluster-existing") || !strings.Contains(err.Error(), "run the same `hubctl cluster add existing ...` again") {
+		t.Errorf("the error does not say what failed and what to run: %v", err)
+	}
+	// Nothing half-registered in the hub.
+	if _, err := hub.Client.CoreV1().Secrets("argocd").Get(ctx, "cluster-existing", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("hub Secret after the failure: %v", err)
+	}
+	// The hub is back: the same command completes, on the same generation.
+	p.setCut(false)
+	cut.marker = "never"
+	res, err := (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ServiceAccount != "kube-system/hubctl-argocd-g1" {
+		t.Errorf("re-run: %s", dump(res))
+	}
+	argo, _ := argoView(ctx, t, hub, "cluster-existing")
+	if _, err := argo.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); err != nil {
+		t.Errorf("the stored token does not work: %v", err)
+	}
+}
+
+func dump(v any) string {
+	b, _ := json.MarshalIndent(v, "", " ")
+	return string(b)
+}
+
+// BenchmarkLiveClusterAdd measures a first registration (access in the target, token,
+// verification, hub Secret); each iteration then removes it with --revoke.
+func BenchmarkLiveClusterAdd(b *testing.B) {
+	ctx := context.Background()
+	_, hub, target := liveEnv(ctx, b)
+	cfg := liveConfig(b, hub, target, nil)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		rm := &ClusterRemove{Config: cfg, Name: "existing", Revoke: true}
+		plan, err := rm.Plan(ctx)
+		if err == nil {
+			_, err = rm.Run(ctx, plan)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
+
+// BenchmarkLiveClusterList30 measures cluster list with 30 registered clusters (30 hub
+// Secrets holding working credentials of one target apiserver), each checked with a real call.
+func BenchmarkLiveClusterList30(b *testing.B) {
+	ctx := context.Background()
+	_, hub, target := liveEnv(ctx, b)
+	cfg := liveConfig(b, hub, target, nil)
+	if _, err := (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx); err != nil {
+		b.Fatal(err)
+	}
+	s, err := hub.Client.CoreV1().Secrets("argocd").Get(ctx, "cluster-existing", metav1.GetOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 1; i < 30; i++ {
+		c := s.DeepCopy()
+		c.ObjectMeta = metav1.ObjectMeta{Name: s.Name + "-" + strconv.Itoa(i), Namespace: s.Namespace, Labels: s.Labels, Annotations: s.Annotations}
+		c.Data["name"] = []byte("copy-" + strconv.Itoa(i))
+		if _, err := hub.Client.CoreV1().Secrets("argocd").Create(ctx, c, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rows, err := (&ClusterList{Config: cfg}).Run(ctx)
+		if err != nil || len(rows) != 30 {
+			b.Fatalf("%v, %d rows", err, len(rows))
+		}
+		for _, r := range rows {
+			if r.Reachable == nil || !*r.Reachable {
+				b.Fatalf("%s unreachable: %s", r.Name, r.Error)
+			}
+		}
+	}
+}
+
+// TestLiveRotateAllExpiringWithin is the cron job: only tokens expiring within the window are
+// rotated, with the stored credentials alone.
+func TestLiveRotateAllExpiringWithin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	_, hub, target := liveEnv(ctx, t)
+	cfg := liveConfig(t, hub, target, nil)
+	if _, err := (&ClusterAdd{Config: cfg, Name: "existing", TokenTTL: 30 * time.Minute}).Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hubOnly := &Configuration{RepoDir: cfg.RepoDir, Hub: cfg.Hub}
+	res, err := (&ClusterRotate{Config: hubOnly, All: true, ExpiringWithin: 10 * time.Minute}).Run(ctx)
+	if err != nil || len(res) != 1 || res[0].Skipped == "" {
+		t.Fatalf("outside the window: %v %s", err, dump(res))
+	}
+	res, err = (&ClusterRotate{Config: hubOnly, All: true, ExpiringWithin: time.Hour}).Run(ctx)
+	if err != nil || len(res) != 1 || res[0].ServiceAccount != "kube-system/hubctl-argocd-g2" {
+		t.Fatalf("inside the window: %v %s", err, dump(res))
+	}
+	rows, err := (&ClusterList{Config: cfg}).Run(ctx)
+	if err != nil || rows[0].Problem() || *rows[0].DaysLeft < 89 {
+		t.Errorf("after rotate: %v %s", err, dump(rows))
+	}
+}

@@ -1,0 +1,111 @@
+package cmd
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/gitops-hub/gitops-hub/pkg/kube"
+)
+
+// kubeFlags are kubectl's flags for reaching a cluster: --kubeconfig (else $KUBECONFIG, else
+// ~/.kube/config, merged as kubectl merges them), --context and --request-timeout. Every
+// command that talks to a cluster uses them; prefix names a second cluster ("target-").
+type kubeFlags struct {
+	prefix         string
+	kubeconfig     string
+	context        string
+	requestTimeout time.Duration
+}
+
+// addHubFlags registers --kubeconfig, --context and --request-timeout.
+func (k *kubeFlags) addHubFlags(f *pflag.FlagSet) {
+	f.StringVar(&k.kubeconfig, "kubeconfig", "", "kubeconfig of the hub (default $KUBECONFIG, else ~/.kube/config)")
+	f.StringVar(&k.context, "context", "", "kubeconfig context of the hub (default: the current context)")
+	f.DurationVar(&k.requestTimeout, "request-timeout", 0, "timeout of one API request, e.g. 30s (0: none)")
+}
+
+// addTargetFlags registers --target-kubeconfig and --target-context.
+func (k *kubeFlags) addTargetFlags(f *pflag.FlagSet) {
+	k.prefix = "target-"
+	f.StringVar(&k.kubeconfig, "target-kubeconfig", "", "kubeconfig of the target cluster (default: the hub's kubeconfig files)")
+	f.StringVar(&k.context, "target-context", "", "kubeconfig context of the target cluster")
+}
+
+// set reports whether a target was named.
+func (k *kubeFlags) set() bool { return k.kubeconfig != "" || k.context != "" }
+
+// rules are kubectl's loading rules: an explicit file, else $KUBECONFIG (a list), else
+// ~/.kube/config.
+func (k *kubeFlags) rules(fallback *kubeFlags) *clientcmd.ClientConfigLoadingRules {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	switch {
+	case k.kubeconfig != "":
+		rules.ExplicitPath = k.kubeconfig
+	case fallback != nil && fallback.kubeconfig != "":
+		rules.ExplicitPath = fallback.kubeconfig
+	}
+	return rules
+}
+
+// load builds the clients of the named cluster; name labels it in messages. fallback supplies
+// the kubeconfig file (and request timeout) a target flag set leaves out.
+func (k *kubeFlags) load(name string, fallback *kubeFlags) (*kube.Cluster, error) {
+	rules := k.rules(fallback)
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: k.context})
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return nil, fmt.Errorf("%s: loading kubeconfig %s: %w", name, describeRules(rules), err)
+	}
+	ctxName := k.context
+	if ctxName == "" {
+		ctxName = raw.CurrentContext
+	}
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("%s: kubeconfig %s, context %q: %w", name, describeRules(rules), ctxName, err)
+	}
+	cfg.Timeout = k.requestTimeout
+	if cfg.Timeout == 0 && fallback != nil {
+		cfg.Timeout = fallback.requestTimeout
+	}
+	c, err := kube.NewForConfig(fmt.Sprintf("%s (context %q)", name, ctxName), cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.Kubeconfig = rules.ExplicitPath
+	return c, nil
+}
+
+func describeRules(r *clientcmd.ClientConfigLoadingRules) string {
+	if r.ExplicitPath != "" {
+		return r.ExplicitPath
+	}
+	if len(r.Precedence) > 0 {
+		return fmt.Sprint(r.Precedence)
+	}
+	return "(default)"
+}
+
+// contexts lists the contexts of the kubeconfig the flags name (for shell completion).
+func (k *kubeFlags) contexts(fallback *kubeFlags) []string {
+	raw, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(k.rules(fallback), &clientcmd.ConfigOverrides{}).RawConfig()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for n := range raw.Contexts {
+		out = append(out, n)
+	}
+	return out
+}
+
+// completeContexts completes a --context style flag.
+func completeContexts(k *kubeFlags, fallback *kubeFlags) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return k.contexts(fallback), cobra.ShellCompDirectiveNoFileComp
+	}
+}
