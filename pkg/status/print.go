@@ -40,7 +40,7 @@ func WriteJSON(w io.Writer, f *Fleet) error {
 		notReady = append(notReady, a.Name)
 	}
 	doc := struct {
-		Kind    string `json:"kind"`
+		Kind string `json:"kind"`
 		*Fleet
 		Summary struct {
 			Total    int      `json:"total"`
