@@ -166,8 +166,8 @@ func applicationCRD(t *testing.T) *unstructured.Unstructured {
 }
 
 // seedHub installs the Application CRD and creates the fixture's cluster
-// Secrets and Applications, each Application's status written through the
-// status subresource as Argo CD's controller writes it.
+// Secrets and Applications with their status (Argo CD's Application CRD has
+// no status subresource: its controller writes status with the object).
 func seedHub(ctx context.Context, t *testing.T, hub *kube.Cluster) {
 	t.Helper()
 	if _, err := hub.Dynamic.Resource(crdGVR).Create(ctx, applicationCRD(t), metav1.CreateOptions{}); err != nil {
@@ -205,16 +205,8 @@ func seedHub(ctx context.Context, t *testing.T, hub *kube.Cluster) {
 		if o.GetKind() == "Application" {
 			gvr = status.ApplicationsGVR
 		}
-		st, hasStatus := o.Object["status"]
-		created, err := hub.Dynamic.Resource(gvr).Namespace(o.GetNamespace()).Create(ctx, o, metav1.CreateOptions{})
-		if err != nil {
+		if _, err := hub.Dynamic.Resource(gvr).Namespace(o.GetNamespace()).Create(ctx, o, metav1.CreateOptions{}); err != nil {
 			t.Fatalf("create %s %s: %v", o.GetKind(), o.GetName(), err)
-		}
-		if hasStatus && gvr == status.ApplicationsGVR {
-			created.Object["status"] = st
-			if _, err := apps.Namespace(o.GetNamespace()).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
-				t.Fatalf("status of %s: %v", o.GetName(), err)
-			}
 		}
 	}
 }
@@ -233,8 +225,8 @@ func kubeconfigOf(t *testing.T, c *kube.Cluster, ctxName string, into *clientcmd
 }
 
 // TestStatusRealAPIServer runs hubctl status against real kube-apiservers:
-// a hub with Applications whose status was written through the status
-// subresource, and a bare cluster without Argo CD.
+// a hub with Applications and their status as Argo CD's controller writes
+// them, and a bare cluster without Argo CD.
 func TestStatusRealAPIServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -385,7 +377,7 @@ func TestStatusRealAPIServer(t *testing.T) {
 			"health":  map[string]any{"status": "Healthy"},
 			"history": []any{map[string]any{"id": int64(0), "revision": "2.3.4", "deployedAt": "2026-01-03T00:00:00Z"}},
 		}
-		if _, err := apps.UpdateStatus(ctx, app, metav1.UpdateOptions{}); err != nil {
+		if _, err := apps.Update(ctx, app, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		waitOutput("the new state", func(s string) bool { return strings.Contains(s, `"ready": 4`) })
