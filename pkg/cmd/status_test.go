@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -143,7 +144,7 @@ var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version:
 
 // applicationCRD is Argo CD's Application CRD where hack/tools/build.sh put
 // it, else the stand-in under testdata/crds.
-func applicationCRD(t *testing.T) *unstructured.Unstructured {
+func applicationCRD(t testing.TB) *unstructured.Unstructured {
 	t.Helper()
 	if crds, err := bootstrap.ReadCRDs(bootstrap.DefaultCRDDir()); err == nil {
 		for _, c := range crds {
@@ -212,7 +213,7 @@ func seedHub(ctx context.Context, t *testing.T, hub *kube.Cluster) {
 }
 
 // kubeconfigOf names a test cluster's kubeconfig context ctxName.
-func kubeconfigOf(t *testing.T, c *kube.Cluster, ctxName string, into *clientcmdapi.Config) {
+func kubeconfigOf(t testing.TB, c *kube.Cluster, ctxName string, into *clientcmdapi.Config) {
 	t.Helper()
 	cfg, err := clientcmd.LoadFromFile(c.Kubeconfig)
 	if err != nil {
@@ -394,4 +395,76 @@ func TestStatusRealAPIServer(t *testing.T) {
 			t.Errorf("%d documents printed, want 2 (one per state)", n)
 		}
 	})
+}
+
+// BenchmarkStatusRealAPIServer times one `hubctl status -o table` (kubeconfig
+// loading, the two list calls, the matrix, the output) against a real
+// kube-apiserver holding a synthetic hub: 30 registered clusters × 6 addons,
+// 180 Applications with the status fields Argo CD writes.
+func BenchmarkStatusRealAPIServer(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	env := testenv.New(ctx, b, testenv.Options{}, "hub")
+	hub := env.Cluster("hub")
+	crd := applicationCRD(b)
+	if _, err := hub.Dynamic.Resource(crdGVR).Create(ctx, crd, metav1.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := hub.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "argocd"}}, metav1.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	apps := hub.Dynamic.Resource(status.ApplicationsGVR).Namespace("argocd")
+	if err := kube.WaitFor(ctx, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
+		_, err := apps.List(ctx, metav1.ListOptions{})
+		return err == nil, nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	addons := []string{"argo-cd", "aws-for-fluent-bit", "backstage", "crossplane", "ingress-nginx", "kube-prometheus-stack"}
+	for i := 0; i < 30; i++ {
+		cluster := fmt.Sprintf("eks-develop-client%02d-services", i)
+		secret := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: "cluster-" + cluster, Namespace: "argocd",
+				Labels: map[string]string{"argocd.argoproj.io/secret-type": "cluster", "environment": "develop"}},
+			StringData: map[string]string{"name": cluster, "server": "https://" + cluster + ".example", "config": "{}"},
+		}
+		if _, err := hub.Client.CoreV1().Secrets("argocd").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		for _, addon := range addons {
+			app := &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+				"metadata": map[string]any{"name": "addon-" + addon + "-" + cluster, "namespace": "argocd",
+					"labels": map[string]any{status.AddonLabel: addon},
+					"ownerReferences": []any{map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "ApplicationSet",
+						"name": "addons-" + addon, "uid": "00000000-0000-0000-0000-000000000001"}}},
+				"spec": map[string]any{"project": "default", "destination": map[string]any{"name": cluster, "namespace": addon},
+					"sources": []any{
+						map[string]any{"repoURL": "https://git.example/gitops-hub.git", "targetRevision": "main", "ref": "values"},
+						map[string]any{"repoURL": "https://charts.example", "chart": addon, "targetRevision": "1.0.0"}}},
+				"status": map[string]any{
+					"sync":   map[string]any{"status": "Synced", "revisions": []any{"0123456789abcdef0123456789abcdef01234567", "1.0.0"}},
+					"health": map[string]any{"status": "Healthy"},
+					"history": []any{map[string]any{"id": int64(0), "deployedAt": "2026-01-01T00:00:00Z",
+						"revisions": []any{"0123456789abcdef0123456789abcdef01234567", "1.0.0"}}}},
+			}}
+			if _, err := apps.Create(ctx, app, metav1.CreateOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	kc := clientcmdapi.NewConfig()
+	kubeconfigOf(b, hub, "hub-ctx", kc)
+	kc.CurrentContext = "hub-ctx"
+	path := filepath.Join(b.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		var out, errOut bytes.Buffer
+		if code := Run(ctx, []string{"status", "--kubeconfig", path}, Streams{Out: &out, ErrOut: &errOut}); code != ExitOK {
+			b.Fatalf("exit %d: %s", code, errOut.String())
+		}
+	}
 }
