@@ -15,8 +15,8 @@ import (
 type Status struct {
 	// Hub is the hub cluster.
 	Hub *kube.Cluster
-	// Context is the kubeconfig context Hub came from ("" for the local
-	// fleet), for messages.
+	// Context is the kubeconfig context Hub came from, for messages and
+	// titles ("" when unknown).
 	Context string
 	// Namespace is Argo CD's namespace on the hub (default argocd).
 	Namespace string
@@ -31,7 +31,7 @@ func (s *Status) namespace() string {
 
 // hubError names the hub, its context and server.
 func (s *Status) hubError(err error) error {
-	where := "the local fleet's hub"
+	where := "the hub"
 	if s.Context != "" {
 		where = fmt.Sprintf("hub of context %q", s.Context)
 	}

@@ -39,8 +39,8 @@ func newStatusCommand(streams Streams) *cobra.Command {
 		Long: `Read the hub's Applications and cluster Secrets and print the cluster × addon matrix: a
 row per cluster with its environment (the cluster Secret's environment label), a column per
 addon (the addon label of the Applications an ApplicationSet generated, else the ApplicationSet's
-name). A cell shows the version the last sync deployed (the chart version; "old->new" while a
-new one is pending, read from the Application's status, never from the spec) and, when the
+name). A cell shows the version the cluster runs (the chart version, read from the
+Application's status, never from the spec; "old->new" while a new one is pending) and, when the
 Application is not Synced and Healthy, its sync/health. Applications no ApplicationSet
 generated are listed apart; every problem follows with its messages, one per line.
 

@@ -66,8 +66,8 @@ type App struct {
 	Sync           string   `json:"sync"`                // Synced, OutOfSync, Unknown ("" before the first comparison)
 	Health         string   `json:"health"`              // Healthy, Progressing, Degraded, Missing, ...
 	Operation      string   `json:"operation,omitempty"` // phase of the last operation: Succeeded, Running, Failed, ...
-	Version        string   `json:"version,omitempty"`   // what the last completed sync deployed: the chart version, else the revision
-	TargetVersion  string   `json:"targetVersion,omitempty"`
+	Version        string   `json:"version,omitempty"`   // what the cluster runs: the chart version, else the revision (see versions)
+	TargetVersion  string   `json:"targetVersion,omitempty"` // the compared revision when another one runs
 	Messages       []string `json:"messages,omitempty"` // conditions, operation and health messages, one per entry
 }
 
@@ -358,26 +358,29 @@ func fromObject(u *unstructured.Unstructured) App {
 	return a
 }
 
-// versions returns what the last completed sync deployed (the newest
-// status.history entry) and, when it differs, the revision of the last
-// comparison (status.sync), each for the chart source when there is one.
-// Without history, an Application that is Synced runs what it was compared
-// to. The spec's targetRevision is never used: it may be a range or a branch.
-func versions(o map[string]any, sync string) (synced, target string) {
+// versions returns the version the cluster runs and, when another one is
+// pending, that one, each for the chart source when there is one. A Synced
+// Application runs what it was last compared to (status.sync: the live state
+// matches it, even when a new Git commit changed nothing and no sync ran);
+// otherwise it runs what the last completed sync deployed (the newest
+// status.history entry) and the compared revision is pending. The spec's
+// targetRevision is never used: it may be a range or a branch.
+func versions(o map[string]any, sync string) (running, pending string) {
 	syncStatus, _, _ := unstructured.NestedMap(o, "status", "sync")
 	comparedTo, _, _ := unstructured.NestedMap(o, "status", "sync", "comparedTo")
 	compared := pick(o, syncStatus, comparedTo)
+	if sync == "Synced" && compared != "" {
+		return compared, ""
+	}
 	if hist, _, _ := unstructured.NestedSlice(o, "status", "history"); len(hist) > 0 {
 		if last, ok := hist[len(hist)-1].(map[string]any); ok {
-			synced = pick(o, last, last)
+			running = pick(o, last, last)
 		}
-	} else if sync == "Synced" {
-		synced = compared
 	}
-	if compared != synced {
-		target = compared
+	if compared != running {
+		pending = compared
 	}
-	return synced, target
+	return running, pending
 }
 
 // pick reads revision/revisions of node and the matching source/sources of

@@ -326,3 +326,42 @@ var (
 	metav1GetOptions    = metav1.GetOptions{}
 	metav1UpdateOptions = metav1.UpdateOptions{}
 )
+
+// Field meanings: argo-cd pkg/apis/application/v1alpha1/types.go (SyncStatus,
+// RevisionHistory).
+func TestVersions(t *testing.T) {
+	sha1, sha2 := "0123456789abcdef0123456789abcdef01234567", "89abcdef0123456789abcdef0123456789abcdef"
+	chartSources := []any{
+		map[string]any{"repoURL": "https://git.example/x.git", "ref": "values"},
+		map[string]any{"repoURL": "https://charts.example", "chart": "c"},
+	}
+	for _, tc := range []struct {
+		name             string
+		status           map[string]any
+		spec             map[string]any
+		running, pending string
+	}{
+		{"Synced at a new commit that changed nothing: the commit runs",
+			map[string]any{"sync": map[string]any{"status": "Synced", "revision": sha2}, "history": []any{map[string]any{"revision": sha1}}},
+			nil, "89abcde", ""},
+		{"OutOfSync: the last sync runs, the compared revision is pending",
+			map[string]any{"sync": map[string]any{"status": "OutOfSync", "revision": sha2}, "history": []any{map[string]any{"revision": sha1}}},
+			nil, "0123456", "89abcde"},
+		{"multi-source: the chart source's revision, matched by the spec when status has no sources",
+			map[string]any{"sync": map[string]any{"status": "OutOfSync", "revisions": []any{sha2, "2.0.0"}}, "history": []any{map[string]any{"revisions": []any{sha1, "1.0.0"}}}},
+			map[string]any{"sources": chartSources}, "1.0.0", "2.0.0"},
+		{"never synced, never compared", map[string]any{}, nil, "", ""},
+		{"a tag is not shortened",
+			map[string]any{"sync": map[string]any{"status": "Synced", "revision": "v1.2.3"}}, nil, "v1.2.3", ""},
+	} {
+		o := map[string]any{"status": tc.status}
+		if tc.spec != nil {
+			o["spec"] = tc.spec
+		}
+		sync, _, _ := unstructured.NestedString(o, "status", "sync", "status")
+		running, pending := versions(o, sync)
+		if running != tc.running || pending != tc.pending {
+			t.Errorf("%s: (%q, %q), want (%q, %q)", tc.name, running, pending, tc.running, tc.pending)
+		}
+	}
+}
