@@ -63,12 +63,12 @@ type App struct {
 	Addon          string   `json:"addon,omitempty"`          // the matrix column: label gitops-hub.io/addon, else the ApplicationSet's name
 	Cluster        string   `json:"cluster"`
 	Environment    string   `json:"environment,omitempty"`
-	Sync           string   `json:"sync"`                // Synced, OutOfSync, Unknown ("" before the first comparison)
-	Health         string   `json:"health"`              // Healthy, Progressing, Degraded, Missing, ...
-	Operation      string   `json:"operation,omitempty"` // phase of the last operation: Succeeded, Running, Failed, ...
-	Version        string   `json:"version,omitempty"`   // what the cluster runs: the chart version, else the revision (see versions)
+	Sync           string   `json:"sync"`                    // Synced, OutOfSync, Unknown ("" before the first comparison)
+	Health         string   `json:"health"`                  // Healthy, Progressing, Degraded, Missing, ...
+	Operation      string   `json:"operation,omitempty"`     // phase of the last operation: Succeeded, Running, Failed, ...
+	Version        string   `json:"version,omitempty"`       // what the cluster runs: the chart version, else the revision (see versions)
 	TargetVersion  string   `json:"targetVersion,omitempty"` // the compared revision when another one runs
-	Messages       []string `json:"messages,omitempty"` // conditions, operation and health messages, one per entry
+	Messages       []string `json:"messages,omitempty"`      // conditions, operation and health messages, one per entry
 }
 
 // Ready reports whether the Application is Synced and Healthy and its last
