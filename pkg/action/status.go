@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/status"
 )
@@ -52,9 +55,20 @@ func (s *Status) Run(ctx context.Context) (*status.Fleet, error) {
 }
 
 // Watch reads the fleet, calls fn, then calls it again after every change
-// until ctx ends.
+// until ctx ends. The first read has the hub's request timeout; the watches
+// are long-running requests without it.
 func (s *Status) Watch(ctx context.Context, fn func(*status.Fleet) error) error {
-	err := status.Watch(ctx, s.Hub.Dynamic, s.namespace(), func(f *status.Fleet) error {
+	var watcher dynamic.Interface
+	if s.Hub.Config != nil && s.Hub.Config.Timeout != 0 {
+		cfg := rest.CopyConfig(s.Hub.Config)
+		cfg.Timeout = 0
+		w, err := dynamic.NewForConfig(cfg)
+		if err != nil {
+			return s.hubError(err)
+		}
+		watcher = w
+	}
+	err := status.Watch(ctx, s.Hub.Dynamic, watcher, s.namespace(), func(f *status.Fleet) error {
 		f.Hub = s.Context
 		return fn(f)
 	})

@@ -355,7 +355,7 @@ func TestStatusRealAPIServer(t *testing.T) {
 		var out, errOut syncBuffer
 		codes := make(chan int, 1)
 		go func() {
-			codes <- Run(wctx, []string{"status", "--context", "hub-ctx", "--watch", "-o", "json"}, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+			codes <- Run(wctx, []string{"status", "--context", "hub-ctx", "--watch", "-o", "json", "--request-timeout", "20s"}, Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
 		}()
 		waitOutput := func(what string, ok func(string) bool) {
 			t.Helper()

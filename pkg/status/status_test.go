@@ -236,7 +236,7 @@ func TestWatchReprintsOnChange(t *testing.T) {
 	fleets := make(chan *Fleet, 16)
 	done := make(chan error, 1)
 	go func() {
-		done <- Watch(ctx, hub, "argocd", func(f *Fleet) error { fleets <- f; return nil })
+		done <- Watch(ctx, hub, nil, "argocd", func(f *Fleet) error { fleets <- f; return nil })
 	}()
 	first := <-fleets
 	if a, _ := first.Cell("eks-prod-a", "crossplane"); a.Sync != "" {

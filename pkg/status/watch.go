@@ -21,11 +21,17 @@ const watchSettle = 300 * time.Millisecond
 // and the cluster Secrets of namespace (client-go informers on the dynamic
 // client) and calls fn again after each burst of changes, until ctx ends
 // (then it returns nil) or fn returns an error. The first read's errors are
-// returned as Read returns them. The informers keep only the fields status
+// returned as Read returns them. The informers use watcher (nil: hub), a
+// client without a per-request timeout: a watch is a long-running request,
+// ended by the server (the reflector asks for 5-10 min) and then resumed.
+// The informers keep only the fields status
 // shows (no managed fields, no resource list, a cluster Secret's name, server
 // and labels but never its credentials), so memory stays bounded by the
 // number of Applications.
-func Watch(ctx context.Context, hub dynamic.Interface, namespace string, fn func(*Fleet) error) error {
+func Watch(ctx context.Context, hub, watcher dynamic.Interface, namespace string, fn func(*Fleet) error) error {
+	if watcher == nil {
+		watcher = hub
+	}
 	first, readWarnings, secretsReadable, err := read(ctx, hub, namespace)
 	if err != nil {
 		return err
@@ -57,7 +63,7 @@ func Watch(ctx context.Context, hub dynamic.Interface, namespace string, fn func
 		go inf.Run(ctx.Done())
 		return inf.HasSynced, nil
 	}
-	appInf := dynamicinformer.NewFilteredDynamicInformer(hub, ApplicationsGVR, namespace, 0, cache.Indexers{}, nil).Informer()
+	appInf := dynamicinformer.NewFilteredDynamicInformer(watcher, ApplicationsGVR, namespace, 0, cache.Indexers{}, nil).Informer()
 	appsSynced, err := start(appInf, slimApplication)
 	if err != nil {
 		return err
@@ -65,7 +71,7 @@ func Watch(ctx context.Context, hub dynamic.Interface, namespace string, fn func
 	synced := []cache.InformerSynced{appsSynced}
 	var secretInf cache.SharedIndexInformer
 	if secretsReadable {
-		secretInf = dynamicinformer.NewFilteredDynamicInformer(hub, SecretsGVR, namespace, 0, cache.Indexers{},
+		secretInf = dynamicinformer.NewFilteredDynamicInformer(watcher, SecretsGVR, namespace, 0, cache.Indexers{},
 			func(o *metav1.ListOptions) { o.LabelSelector = ClusterSecretSelector }).Informer()
 		s, err := start(secretInf, slimClusterSecret)
 		if err != nil {
