@@ -99,6 +99,8 @@ type Fleet struct {
 	Apps     []App     `json:"applications"`
 	// Warnings are problems reading the hub that did not stop the read.
 	Warnings []string `json:"warnings,omitempty"`
+
+	cells map[[2]string]int // (cluster, addon) -> index in Apps, built by assemble
 }
 
 // Summary counts ready Applications.
@@ -118,6 +120,13 @@ func Summary(apps []App) (ready, total int) {
 
 // Cell is the Application of one cluster and addon, if any.
 func (f *Fleet) Cell(cluster, addon string) (App, bool) {
+	if f.cells != nil {
+		i, ok := f.cells[[2]string{cluster, addon}]
+		if !ok {
+			return App{}, false
+		}
+		return f.Apps[i], true
+	}
 	for _, a := range f.Apps {
 		if a.Addon == addon && a.Cluster == cluster {
 			return a, true
@@ -312,17 +321,18 @@ func assemble(apps []App, registered []Cluster) *Fleet {
 	sort.Slice(f.Apps, func(i, j int) bool { return f.Apps[i].Name < f.Apps[j].Name })
 	// Two Applications in one cell (two ApplicationSets labelling the same
 	// addon) would hide one: say so.
-	seen := map[[2]string]string{}
-	for _, a := range f.Apps {
+	f.cells = map[[2]string]int{}
+	for i, a := range f.Apps {
 		if a.Addon == "" {
 			continue
 		}
 		k := [2]string{a.Cluster, a.Addon}
-		if other, ok := seen[k]; ok {
+		if j, ok := f.cells[k]; ok {
+			other := f.Apps[j].Name
 			f.Warnings = append(f.Warnings, fmt.Sprintf("Applications %s and %s are both addon %s on cluster %s: the matrix shows %s", other, a.Name, a.Addon, a.Cluster, other))
 			continue
 		}
-		seen[k] = a.Name
+		f.cells[k] = i
 	}
 	return f
 }

@@ -365,3 +365,16 @@ func TestVersions(t *testing.T) {
 		}
 	}
 }
+
+func TestTwoApplicationsInOneCell(t *testing.T) {
+	f := FleetOf([]App{
+		{Name: "b-argo", Addon: "argo-cd", Cluster: "c1", Sync: "Synced", Health: "Healthy", Version: "2"},
+		{Name: "a-argo", Addon: "argo-cd", Cluster: "c1", Sync: "Synced", Health: "Healthy", Version: "1"},
+	})
+	if a, ok := f.Cell("c1", "argo-cd"); !ok || a.Name != "a-argo" {
+		t.Errorf("cell = %+v, want a-argo (the first by name)", a)
+	}
+	if len(f.Warnings) != 1 || !strings.Contains(f.Warnings[0], "a-argo and b-argo are both addon argo-cd on cluster c1") {
+		t.Errorf("warnings = %q", f.Warnings)
+	}
+}
