@@ -29,7 +29,7 @@ down: build ## stop the local fleet and remove its state
 	$(BIN)/hubctl down
 
 status: build
-	$(BIN)/hubctl status
+	$(BIN)/hubctl status --local
 
 vet:
 	$(GO) vet ./...

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gitops-hub/gitops-hub/pkg/bootstrap"
@@ -303,7 +304,7 @@ func WaitSynced(ctx context.Context, f *localfleet.Fleet, timeout time.Duration,
 		var msg string
 		for _, a := range apps {
 			if !ready(a) {
-				msg += fmt.Sprintf("\n  %s: sync %s, health %s, operation %s %s", a.Name, a.Sync, a.Health, a.Operation, a.Message)
+				msg += fmt.Sprintf("\n  %s: sync %s, health %s, operation %s %s", a.Name, a.Sync, a.Health, a.Operation, strings.Join(a.Messages, "; "))
 			}
 		}
 		return apps, fmt.Errorf("not every Application became Synced and Healthy within %s:%s", timeout, msg)
@@ -351,38 +352,6 @@ func orDiscard(w io.Writer) io.Writer {
 		return io.Discard
 	}
 	return w
-}
-
-// Status reads the Applications of a hub.
-type Status struct {
-	// Kubeconfig of the hub; default: the local fleet's hub.
-	Kubeconfig string
-	StateDir   string
-	Namespace  string
-}
-
-// Run lists the hub's Applications.
-func (s *Status) Run(ctx context.Context) ([]status.App, error) {
-	kc := s.Kubeconfig
-	if kc == "" {
-		dir, err := StateDir(s.StateDir)
-		if err != nil {
-			return nil, err
-		}
-		kc = filepath.Join(dir, HubName, "kubeconfig")
-		if _, err := os.Stat(kc); err != nil {
-			return nil, fmt.Errorf("no local fleet in %s (run hubctl up, or pass --kubeconfig of a hub): %w", dir, err)
-		}
-	}
-	hub, err := kube.Load(HubName, kc)
-	if err != nil {
-		return nil, err
-	}
-	ns := s.Namespace
-	if ns == "" {
-		ns = ArgoCDNamespace
-	}
-	return status.List(ctx, hub.Dynamic, ns)
 }
 
 // Publish serves the repository's HEAD to the fleet's Argo CD and asks it to

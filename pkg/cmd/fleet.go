@@ -10,7 +10,6 @@ import (
 
 	"github.com/gitops-hub/gitops-hub/pkg/action"
 	"github.com/gitops-hub/gitops-hub/pkg/localfleet"
-	"github.com/gitops-hub/gitops-hub/pkg/output"
 	"github.com/gitops-hub/gitops-hub/pkg/status"
 )
 
@@ -65,7 +64,7 @@ func runUp(ctx context.Context, streams Streams, o *action.Up) error {
 	if err != nil {
 		return err
 	}
-	if err := output.WriteMatrix(streams.Out, status.Matrix(res.Apps)); err != nil {
+	if err := status.WriteTable(streams.Out, status.FleetOf(res.Apps), false); err != nil {
 		return err
 	}
 	fmt.Fprintf(streams.Out, "\nThe fleet runs; its state is in %s\n", res.Fleet.StateDir)
@@ -75,7 +74,7 @@ func runUp(ctx context.Context, streams Streams, o *action.Up) error {
 	if res.State != nil && res.State.Netns != nil {
 		fmt.Fprintf(streams.Out, "It runs in its own network namespace: enter it with %s\n", res.State.Netns.Enter)
 	}
-	fmt.Fprintln(streams.Out, "Status: hubctl status    Stop and remove: hubctl down")
+	fmt.Fprintln(streams.Out, "Status: hubctl status --local    Stop and remove: hubctl down")
 	return nil
 }
 
@@ -91,49 +90,6 @@ func newDownCommand(streams Streams) *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&o.StateDir, "state-dir", os.Getenv("HUBCTL_STATE_DIR"), "state directory of the fleet")
-	return c
-}
-
-func newStatusCommand(streams Streams) *cobra.Command {
-	o := &action.Status{}
-	c := &cobra.Command{
-		Use:   "status",
-		Short: "Show every Application of the hub: cluster × addon, sync and health",
-		Long: `Read the hub's Applications and print a cluster × ApplicationSet table; a cell shows the
-chart version, and (sync/health) when the Application is not Synced and Healthy. Exit status 1
-when some Application is not ready.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Kubeconfig == "" {
-				// The local fleet's hub is reachable only inside its namespace.
-				if err := localfleet.EnterNetns(stateDir(o.StateDir), os.Args[1:]); err != nil {
-					return err
-				}
-			}
-			apps, err := o.Run(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := output.WriteMatrix(streams.Out, status.Matrix(apps)); err != nil {
-				return err
-			}
-			ready, total := status.Summary(apps)
-			fmt.Fprintf(streams.ErrOut, "%d/%d Applications Synced and Healthy\n", ready, total)
-			for _, a := range apps {
-				if !a.Ready() && a.Message != "" {
-					fmt.Fprintf(streams.ErrOut, "  %s: %s\n", a.Name, a.Message)
-				}
-			}
-			if ready < total {
-				return &findingsError{n: total - ready}
-			}
-			return nil
-		},
-	}
-	f := c.Flags()
-	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig of the hub (default: the local fleet's hub)")
-	f.StringVar(&o.StateDir, "state-dir", os.Getenv("HUBCTL_STATE_DIR"), "state directory of the local fleet")
-	f.StringVarP(&o.Namespace, "namespace", "n", "argocd", "Argo CD namespace of the hub")
 	return c
 }
 

@@ -2,6 +2,9 @@ package cmd
 
 import (
 	"fmt"
+	"os"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -100,6 +103,7 @@ func (k *kubeFlags) contexts(fallback *kubeFlags) []string {
 	for n := range raw.Contexts {
 		out = append(out, n)
 	}
+	sort.Strings(out)
 	return out
 }
 
@@ -108,4 +112,65 @@ func completeContexts(k *kubeFlags, fallback *kubeFlags) func(*cobra.Command, []
 	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return k.contexts(fallback), cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// addFlags registers the hub flags on c, with completion of --context (status).
+func (k *kubeFlags) addFlags(c *cobra.Command) {
+	k.addHubFlags(c.Flags())
+	_ = c.RegisterFlagCompletionFunc("context", completeContexts(k, nil))
+}
+
+// given reports whether --kubeconfig or --context was set.
+func (k *kubeFlags) given() bool { return k.set() }
+
+// haveKubeconfig reports whether some kubeconfig exists: --kubeconfig,
+// $KUBECONFIG or ~/.kube/config.
+func (k *kubeFlags) haveKubeconfig() bool {
+	if k.kubeconfig != "" {
+		return true
+	}
+	for _, p := range k.rules(nil).Precedence {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// cluster builds the clients of the hub the flags name, labelled with its
+// context's name, and returns that name. Errors name the kubeconfig files and
+// the context.
+func (k *kubeFlags) cluster() (*kube.Cluster, string, error) {
+	rules := k.rules(nil)
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: k.context})
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return nil, k.context, fmt.Errorf("loading kubeconfig %s: %w", k.files(), err)
+	}
+	name := k.context
+	if name == "" {
+		name = raw.CurrentContext
+	}
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, name, fmt.Errorf("kubeconfig %s, context %q: %w", k.files(), name, err)
+	}
+	cfg.Timeout = k.requestTimeout
+	c, err := kube.NewForConfig(name, cfg)
+	if err != nil {
+		return nil, name, err
+	}
+	c.Kubeconfig = k.kubeconfig
+	return c, name, nil
+}
+
+// files names the kubeconfig files the flags read, for messages.
+func (k *kubeFlags) files() string {
+	if k.kubeconfig != "" {
+		return k.kubeconfig
+	}
+	if p := k.rules(nil).Precedence; len(p) > 0 {
+		return strings.Join(p, string(os.PathListSeparator))
+	}
+	return "(none)"
 }

@@ -108,7 +108,7 @@ func trace(t *testing.T, ctx context.Context, hub *kube.Cluster, cluster string)
 					if !strings.HasSuffix(a.Name, strings.ToLower(cluster)) {
 						continue
 					}
-					line := fmt.Sprintf("sync %s health %s operation %s %s", a.Sync, a.Health, a.Operation, a.Message)
+					line := fmt.Sprintf("sync %s health %s operation %s %v", a.Sync, a.Health, a.Operation, a.Messages)
 					if last[a.Name] != line {
 						last[a.Name] = line
 						t.Logf("  +%s %s: %s", time.Since(start).Round(time.Second), a.Name, line)
