@@ -312,44 +312,42 @@ func compareObjects(b, h *App, prune bool) []*ObjectDiff {
 		}
 		byKey[k].h = o
 	}
-	var out []*ObjectDiff
-	var checksumOnly []*ObjectDiff
+	// A checksum/* annotation that changed while no ConfigMap or Secret of
+	// the Application did hashes an input that did not change for the
+	// cluster (the whole values tree, a random value): noise, left out.
 	configChanged := false
+	for _, k := range keys {
+		p := byKey[k]
+		if p.b != nil && isConfig(p.b) || p.h != nil && isConfig(p.h) {
+			if p.b == nil || p.h == nil || yamlOf(normalize(p.b, b.Name, false)) != yamlOf(normalize(p.h, h.Name, false)) {
+				configChanged = true
+				break
+			}
+		}
+	}
+	strip := !configChanged
+	var out []*ObjectDiff
 	for _, k := range keys {
 		p := byKey[k]
 		switch {
 		case p.h == nil:
 			od := newObjectDiff(p.b, Removed)
 			od.Pruned = prune && !syncOption(p.b, "Prune=false", "Prune=confirm")
-			od.Diff = unified(yamlOf(normalize(p.b, b.Name, false)), "", od.ID(), "")
+			od.Diff = unified(yamlOf(normalize(p.b, b.Name, strip)), "", od.ID(), "")
 			out = append(out, od)
-			configChanged = configChanged || isConfig(p.b)
 		case p.b == nil:
 			od := newObjectDiff(p.h, Added)
-			od.Diff = unified("", yamlOf(normalize(p.h, h.Name, false)), "", od.ID())
+			od.Diff = unified("", yamlOf(normalize(p.h, h.Name, strip)), "", od.ID())
 			out = append(out, od)
-			configChanged = configChanged || isConfig(p.h)
 		default:
-			bn, hn := normalize(p.b, b.Name, false), normalize(p.h, h.Name, false)
-			by, hy := yamlOf(bn), yamlOf(hn)
+			by, hy := yamlOf(normalize(p.b, b.Name, strip)), yamlOf(normalize(p.h, h.Name, strip))
 			if by == hy {
 				continue
 			}
 			od := newObjectDiff(p.h, Changed)
 			od.Diff = unified(by, hy, "base: "+od.ID(), "head: "+od.ID())
-			if yamlOf(normalize(p.b, b.Name, true)) == yamlOf(normalize(p.h, h.Name, true)) {
-				checksumOnly = append(checksumOnly, od)
-				continue
-			}
 			out = append(out, od)
-			configChanged = configChanged || isConfig(p.h)
 		}
-	}
-	// A checksum/* annotation that changed while no ConfigMap or Secret of
-	// the Application did hashes an input that did not change for the
-	// cluster (the whole values tree, a random value): noise.
-	if configChanged {
-		out = append(out, checksumOnly...)
 	}
 	sortObjects(out)
 	return out
@@ -376,13 +374,20 @@ func yamlOf(v any) string {
 // unified is a unified diff with three lines of context.
 func unified(a, b, from, to string) string {
 	s, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(a), B: difflib.SplitLines(b),
+		A: lines(a), B: lines(b),
 		FromFile: from, ToFile: to, Context: 3,
 	})
 	if err != nil {
 		return fmt.Sprintf("(diff failed: %v)\n", err)
 	}
 	return s
+}
+
+func lines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return difflib.SplitLines(s)
 }
 
 // pairRenames labels a removed and an added Application as one rename when
