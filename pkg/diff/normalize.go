@@ -11,12 +11,16 @@ import (
 // part of what the repository renders (argo-cd util/argo/resource_tracking.go):
 // the annotation of annotation-based tracking, and the instance label of
 // label-based tracking (application.instanceLabelKey, by default
-// app.kubernetes.io/instance, which then holds the Application's name).
+// app.kubernetes.io/instance, which then holds the Application's name). A
+// label with another value (a release name) comes from the chart: kept.
 const (
 	TrackingIDAnnotation = "argocd.argoproj.io/tracking-id"
 	InstanceLabel        = "app.kubernetes.io/instance"
-	checksumPrefix       = "checksum/"
-	lastApplied          = "kubectl.kubernetes.io/last-applied-configuration"
+	// ArgoInstanceLabel is the instance label key this repository's hub uses
+	// (see environments/default/addons/argo-cd/values.yaml).
+	ArgoInstanceLabel = "argocd.argoproj.io/instance"
+	checksumPrefix    = "checksum/"
+	lastApplied       = "kubectl.kubernetes.io/last-applied-configuration"
 )
 
 // normalize returns a copy of o without what does not come from the
@@ -33,8 +37,10 @@ func normalize(o map[string]any, appName string, stripChecksum bool) map[string]
 			}
 		}
 		if l, ok := md["labels"].(map[string]any); ok {
-			if v, _ := l[InstanceLabel].(string); v == appName {
-				delete(l, InstanceLabel)
+			for _, key := range []string{InstanceLabel, ArgoInstanceLabel} {
+				if v, _ := l[key].(string); v == appName {
+					delete(l, key)
+				}
 			}
 			if len(l) == 0 {
 				delete(md, "labels")
