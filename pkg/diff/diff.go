@@ -8,10 +8,15 @@ package diff
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"unsafe"
 
 	"github.com/pmezard/go-difflib/difflib"
 
@@ -142,18 +147,31 @@ func Compare(base, head []*App) *Report {
 	for _, a := range head {
 		headBy[a.Name] = a
 	}
-	for _, h := range head {
-		b, ok := baseBy[h.Name]
-		if !ok {
-			rep.Apps = append(rep.Apps, &AppDiff{AppRef: ref(h), Change: Added, Objects: allObjects(h, Added, false)})
-			continue
-		}
-		d := compareApp(b, h)
-		if d == nil {
+	c := &comparer{sums: map[unsafe.Pointer]string{}}
+	// Applications are compared in parallel; the results keep head order.
+	diffs := make([]*AppDiff, len(head))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, h := range head {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if b, ok := baseBy[h.Name]; ok {
+				diffs[i] = c.compareApp(b, h)
+			} else {
+				diffs[i] = &AppDiff{AppRef: ref(h), Change: Added, Objects: allObjects(h, Added, false)}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, h := range head {
+		if diffs[i] == nil {
 			rep.Unchanged = append(rep.Unchanged, ref(h))
 			continue
 		}
-		rep.Apps = append(rep.Apps, d)
+		rep.Apps = append(rep.Apps, diffs[i])
 	}
 	for _, b := range base {
 		if _, ok := headBy[b.Name]; ok {
@@ -162,7 +180,7 @@ func Compare(base, head []*App) *Report {
 		del := hasResourcesFinalizer(b.Object)
 		rep.Apps = append(rep.Apps, &AppDiff{AppRef: ref(b), Change: Removed, DeletesResources: del, Objects: allObjects(b, Removed, del)})
 	}
-	pairRenames(rep, baseBy, headBy)
+	c.pairRenames(rep, baseBy, headBy)
 	sort.SliceStable(rep.Apps, func(i, j int) bool {
 		a, b := rep.Apps[i], rep.Apps[j]
 		if a.Cluster != b.Cluster {
@@ -274,14 +292,14 @@ func objectKey(o map[string]any) string {
 }
 
 // compareApp returns nil when the Application is unchanged.
-func compareApp(b, h *App) *AppDiff {
+func (c *comparer) compareApp(b, h *App) *AppDiff {
 	d := &AppDiff{AppRef: ref(h), Change: Changed}
 	bs, hs := yamlOf(b.Object), yamlOf(h.Object)
 	if bs != hs {
 		d.SpecDiff = unified(bs, hs, "base: Application "+b.Name, "head: Application "+h.Name)
 	}
 	if b.Rendered && h.Rendered {
-		d.Objects = compareObjects(b, h, autoPrune(h.Object))
+		d.Objects = c.compareObjects(b, h, autoPrune(h.Object))
 	}
 	if d.SpecDiff == "" && len(d.Objects) == 0 {
 		return nil
@@ -292,7 +310,7 @@ func compareApp(b, h *App) *AppDiff {
 // compareObjects compares the rendered objects of two Applications
 // (matched by group, kind, namespace and name); prune says whether the
 // head Application prunes what is removed.
-func compareObjects(b, h *App, prune bool) []*ObjectDiff {
+func (c *comparer) compareObjects(b, h *App, prune bool) []*ObjectDiff {
 	type pair struct{ b, h map[string]any }
 	byKey := map[string]*pair{}
 	var keys []string
@@ -319,7 +337,7 @@ func compareObjects(b, h *App, prune bool) []*ObjectDiff {
 	for _, k := range keys {
 		p := byKey[k]
 		if p.b != nil && isConfig(p.b) || p.h != nil && isConfig(p.h) {
-			if p.b == nil || p.h == nil || yamlOf(normalize(p.b, b.Name, false)) != yamlOf(normalize(p.h, h.Name, false)) {
+			if p.b == nil || p.h == nil || c.sum(p.b) != c.sum(p.h) && yamlOf(normalize(p.b, b.Name, false)) != yamlOf(normalize(p.h, h.Name, false)) {
 				configChanged = true
 				break
 			}
@@ -340,6 +358,9 @@ func compareObjects(b, h *App, prune bool) []*ObjectDiff {
 			od.Diff = unified("", yamlOf(normalize(p.h, h.Name, strip)), "", od.ID())
 			out = append(out, od)
 		default:
+			if c.sum(p.b) == c.sum(p.h) {
+				continue // identical as rendered
+			}
 			by, hy := yamlOf(normalize(p.b, b.Name, strip)), yamlOf(normalize(p.h, h.Name, strip))
 			if by == hy {
 				continue
@@ -351,6 +372,35 @@ func compareObjects(b, h *App, prune bool) []*ObjectDiff {
 	}
 	sortObjects(out)
 	return out
+}
+
+// comparer compares objects, remembering a digest of each rendered object:
+// Applications that share a render share their objects, so an object is
+// encoded once however many Applications deploy it.
+type comparer struct {
+	mu   sync.Mutex
+	sums map[unsafe.Pointer]string
+}
+
+// sum is a digest of the object as rendered.
+func (c *comparer) sum(o map[string]any) string {
+	key := reflect.ValueOf(o).UnsafePointer()
+	c.mu.Lock()
+	s, ok := c.sums[key]
+	c.mu.Unlock()
+	if ok {
+		return s
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		return fmt.Sprintf("unencodable %p", o) // compared by YAML instead
+	}
+	h := sha256.Sum256(b)
+	s = string(h[:])
+	c.mu.Lock()
+	c.sums[key] = s
+	c.mu.Unlock()
+	return s
 }
 
 func isConfig(o map[string]any) bool {
@@ -394,7 +444,7 @@ func lines(s string) []string {
 // they deploy the same sources to the same server and namespace: a cluster
 // renamed in the registry (same server, new name), or an Application whose
 // name changed. Only one-to-one matches are paired.
-func pairRenames(rep *Report, baseBy, headBy map[string]*App) {
+func (c *comparer) pairRenames(rep *Report, baseBy, headBy map[string]*App) {
 	removed := map[string][]*AppDiff{}
 	added := map[string][]*AppDiff{}
 	for _, d := range rep.Apps {
@@ -417,7 +467,7 @@ func pairRenames(rep *Report, baseBy, headBy map[string]*App) {
 		r, a := rs[0], as[0]
 		r.RenamedTo, a.RenamedFrom = a.Name, r.Name
 		ba, ha := baseBy[r.Name], headBy[a.Name]
-		a.RenameObjects = compareObjects(ba, ha, false)
+		a.RenameObjects = c.compareObjects(ba, ha, false)
 	}
 }
 
