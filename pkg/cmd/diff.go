@@ -61,12 +61,7 @@ Exit status: 0 (changes or not); with --exit-code 1 when anything changed; with
 	f.StringVarP(&o.Output, "output", "o", diff.FormatText, "output format: "+strings.Join(diff.Formats, ", "))
 	f.BoolVar(&o.ExitCode, "exit-code", false, "exit 1 when anything changed")
 	f.BoolVar(&o.FailOnDelete, "fail-on-delete", false, "exit 1 when an Application or an object is removed")
-	f.StringArrayVar(&o.Source.RepoURLs, "repo-url", nil, "URL under which Argo CD knows this repository (repeatable; Git remotes and the root Application's repoURL are added)")
-	f.StringArrayVar(&o.Source.ChartMirrors, "chart-mirror", nil, "rewrite a chart repository URL: FROM=TO, TO a Helm repository URL, oci:// registry or folder of packaged charts (repeatable)")
-	f.StringVar(&o.Source.Config, "config", "", "config file with repoURLs, chartMirrors, kubeVersion, apiVersions (default: hubctl.yaml in --repo, if present)")
-	f.StringVar(&o.Source.KubeVersion, "kube-version", "", "Kubernetes version of the destination clusters (default 1.35.0)")
-	f.StringArrayVar(&o.Source.APIVersions, "api-versions", nil, "API versions available in the destination clusters (repeatable)")
-	f.StringVar(&o.Source.CacheDir, "cache-dir", "", "chart cache (default $HUBCTL_CACHE_DIR or $XDG_CACHE_HOME/gitops-hub/charts)")
+	addChartFlags(f, &o.Source)
 	return c
 }
 

@@ -195,17 +195,11 @@ func TestDiffValuesChange(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{
-		"2 Application(s) changed, 0 added, 0 removed, 2 unchanged",
+	mustContain(t, out, "2 Application(s) changed, 0 added, 0 removed, 2 unchanged",
 		"CLUSTER  db  web", "alpha    =1  ~1", "beta     =1  ~1",
 		"=== Application web-alpha (cluster alpha, ApplicationSet addons-web): changed",
 		"--- Deployment.apps web/web: changed",
-		"-  replicas: 2\n+  replicas: 3\n",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
-	}
+		"-  replicas: 2\n+  replicas: 3\n")
 	// checksum/values changes with every values change, while no
 	// ConfigMap or Secret changed: left out.
 	if strings.Contains(out, "checksum/") {
@@ -235,11 +229,7 @@ func TestDiffConfigChangeShowsChecksum(t *testing.T) {
 	r := newDiffRepo(t)
 	r.edit("environments/default/addons/web/values.yaml", "greeting: hello", "greeting: bonjour")
 	out, _, _ := r.diff("--cluster", "alpha")
-	for _, want := range []string{"--- ConfigMap web/web-config: changed", "-  greeting: hello\n+  greeting: bonjour", "checksum/config"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
-	}
+	mustContain(t, out, "--- ConfigMap web/web-config: changed", "-  greeting: hello\n+  greeting: bonjour", "checksum/config")
 	if strings.Contains(out, "cluster beta") {
 		t.Errorf("--cluster alpha shows beta:\n%s", out)
 	}
@@ -377,15 +367,9 @@ func TestDiffClusterRename(t *testing.T) {
 		t.Error("db-alpha -> db-gamma not paired")
 	}
 	out, _, _ := r.diff()
-	for _, want := range []string{
-		"2 rename(s)", "web-alpha (cluster alpha) is removed and its resources finalizer deletes 4 object(s) from the cluster; web-gamma re-creates them after the rename",
+	mustContain(t, out, "2 rename(s)", "web-alpha (cluster alpha) is removed and its resources finalizer deletes 4 object(s) from the cluster; web-gamma re-creates them after the rename",
 		"=== Application web-gamma (cluster gamma, ApplicationSet addons-web): added, renamed from web-alpha",
-		"(objects compared with those of web-alpha)",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("text lacks %q:\n%s", want, out)
-		}
-	}
+		"(objects compared with those of web-alpha)")
 	// The cluster values moved with the directory: the objects are equal
 	// (the instance label, Argo CD's tracking label, holds the release
 	// name here, which is the Application name: ignored).
@@ -497,11 +481,7 @@ func TestDiffMarkdownSections(t *testing.T) {
 	r := newDiffRepo(t)
 	r.edit("environments/default/addons/web/values.yaml", "replicas: 2", "replicas: 3")
 	out, _, _ := r.diff("-o", "markdown")
-	for _, want := range []string{"<details><summary><b>alpha</b>: 1 changed</summary>", "<details><summary><b>beta</b>: 1 changed</summary>", "```diff\n", "| alpha | =1 | ~1 |"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("markdown lacks %q:\n%s", want, out)
-		}
-	}
+	mustContain(t, out, "<details><summary><b>alpha</b>: 1 changed</summary>", "<details><summary><b>beta</b>: 1 changed</summary>", "```diff\n", "| alpha | =1 | ~1 |")
 	if strings.Contains(out, "_Left out") {
 		t.Errorf("small diff truncated:\n%s", out)
 	}
@@ -604,5 +584,15 @@ func TestDiffErrors(t *testing.T) {
 	_, errOut, code = r.diff()
 	if code != ExitError || !strings.Contains(errOut, "bootstrap/appset-web.yaml") || !strings.Contains(errOut, "head") {
 		t.Errorf("malformed ApplicationSet: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// mustContain fails for every string out lacks.
+func mustContain(t *testing.T, out string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -314,21 +314,19 @@ func (c *comparer) compareObjects(b, h *App, prune bool) []*ObjectDiff {
 	type pair struct{ b, h map[string]any }
 	byKey := map[string]*pair{}
 	var keys []string
-	for _, o := range b.Objects {
-		k := objectKey(o)
-		if byKey[k] == nil {
-			byKey[k] = &pair{}
-			keys = append(keys, k)
+	for i, objs := range [][]map[string]any{b.Objects, h.Objects} {
+		for _, o := range objs {
+			k := objectKey(o)
+			if byKey[k] == nil {
+				byKey[k] = &pair{}
+				keys = append(keys, k)
+			}
+			if i == 0 {
+				byKey[k].b = o
+			} else {
+				byKey[k].h = o
+			}
 		}
-		byKey[k].b = o
-	}
-	for _, o := range h.Objects {
-		k := objectKey(o)
-		if byKey[k] == nil {
-			byKey[k] = &pair{}
-			keys = append(keys, k)
-		}
-		byKey[k].h = o
 	}
 	// A checksum/* annotation that changed while no ConfigMap or Secret of
 	// the Application did hashes an input that did not change for the
