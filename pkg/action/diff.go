@@ -179,8 +179,31 @@ func (d *Diff) Run(ctx context.Context) (*DiffResult, error) {
 		}
 		return out
 	}
-	res.Report = diff.Compare(toDiff(base, baseObjs), toDiff(head, headObjs))
-	res.Report.Base, res.Report.Head = base.rev, head.rev
+	baseApps, headApps := toDiff(base, baseObjs), toDiff(head, headObjs)
+	rep := diff.Compare(baseApps, headApps)
+	// A changed Secret or checksum annotation may be a value that changes
+	// on every render (randAlphaNum, genCA): render those heads once more,
+	// with a renderer of their own, and leave out what differs.
+	if suspects := rep.Suspects(); len(suspects) > 0 {
+		again := render.New(head.rr.Options())
+		var apps []*generate.Application
+		for _, n := range suspects {
+			apps = append(apps, head.apps[n])
+		}
+		byName := map[string]*diff.App{}
+		for _, a := range headApps {
+			byName[a.Name] = a
+		}
+		for _, r := range again.RenderAll(ctx, apps, func(*generate.Application) string { return "" }) {
+			if r.Err == nil {
+				byName[r.App.Name].Again = r.Objects
+			}
+		}
+		res.RenderedHead += len(apps)
+		rep = diff.Compare(baseApps, headApps)
+	}
+	rep.Base, rep.Head = base.rev, head.rev
+	res.Report = rep
 	return res, nil
 }
 

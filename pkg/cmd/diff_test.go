@@ -235,6 +235,31 @@ func TestDiffConfigChangeShowsChecksum(t *testing.T) {
 	}
 }
 
+// TestDiffRandomValues: a chart that generates a token on every render
+// changes its Secret and the checksum over it with no input change; hubctl
+// renders the head again, and what differs between the two renders is not
+// a change. The real change (replicas) stays.
+func TestDiffRandomValues(t *testing.T) {
+	r := newDiffRepo(t)
+	r.write("clusters/alpha/addons/web/values.yaml", r.read("clusters/alpha/addons/web/values.yaml")+"randomToken: true\n")
+	r.commit("random token on alpha")
+	r.edit("environments/default/addons/web/values.yaml", "replicas: 2", "replicas: 3")
+	out, errOut, code := r.diff("--cluster", "alpha")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	mustContain(t, out, "--- Deployment.apps web/web: changed", "+  replicas: 3")
+	for _, noise := range []string{"Secret web/web-credentials", "checksum/secret", "token:"} {
+		if strings.Contains(out, noise) {
+			t.Errorf("random value shown as a change (%s):\n%s", noise, out)
+		}
+	}
+	// A real change of the same Secret is still shown.
+	r.edit("clusters/alpha/addons/web/values.yaml", "alpha-s3cret-value", "alpha-other")
+	out, _, _ = r.diff("--cluster", "alpha")
+	mustContain(t, out, "--- Secret web/web-credentials: changed", "-  password: <sha256:", "checksum/secret")
+}
+
 // TestDiffRemovedApplicationFinalizer: removing a cluster's enable_ label
 // removes its Applications. addons-web's Applications carry the resources
 // finalizer (no preserveResourcesOnDeletion): they delete their resources;

@@ -48,6 +48,10 @@ type App struct {
 	// inputs are equal: the objects then count as unchanged.
 	Objects  []map[string]any
 	Rendered bool
+	// Again is a second render of the same inputs (optional, head side):
+	// the values that differ between Objects and Again change on every
+	// render, and are left out of the comparison on both sides.
+	Again []map[string]any
 }
 
 // Report is the comparison of two revisions.
@@ -325,6 +329,25 @@ func (c *comparer) compareObjects(b, h *App, prune bool) []*ObjectDiff {
 				byKey[k].b = o
 			} else {
 				byKey[k].h = o
+			}
+		}
+	}
+	// Values that differ between two renders of the head's inputs change
+	// on every render: left out on both sides.
+	if len(h.Again) > 0 {
+		again := map[string]map[string]any{}
+		for _, o := range h.Again {
+			again[objectKey(o)] = o
+		}
+		for _, k := range keys {
+			p := byKey[k]
+			if p.b == nil || p.h == nil || again[k] == nil {
+				continue
+			}
+			if paths := unstablePaths(p.h, again[k]); len(paths) > 0 {
+				p.b, p.h = deepCopy(p.b).(map[string]any), deepCopy(p.h).(map[string]any)
+				maskPaths(p.b, paths)
+				maskPaths(p.h, paths)
 			}
 		}
 	}

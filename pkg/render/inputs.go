@@ -122,3 +122,7 @@ func hashTree(h interface{ Write([]byte) (int, error) }, fsys fs.FS, dir string)
 		return err
 	})
 }
+
+// Options returns the Renderer's options (a new Renderer with them renders
+// again, without the memo of this one).
+func (r *Renderer) Options() Options { return r.opts }
