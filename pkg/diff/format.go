@@ -77,7 +77,11 @@ func (r *Report) WriteText(out io.Writer) error {
 		}
 		objs := a.Objects
 		if a.RenamedFrom != "" {
-			fmt.Fprintf(w, "(objects compared with those of %s)\n", a.RenamedFrom)
+			if len(a.RenameObjects) == 0 {
+				fmt.Fprintf(w, "(objects compared with those of %s: no difference)\n", a.RenamedFrom)
+			} else {
+				fmt.Fprintf(w, "(objects compared with those of %s)\n", a.RenamedFrom)
+			}
 			objs = a.RenameObjects
 		}
 		for _, o := range objs {

@@ -111,6 +111,9 @@ func (r *Report) WriteMarkdown(w io.Writer, limit int) error {
 			objs := a.Objects
 			if a.RenamedFrom != "" {
 				objs = a.RenameObjects
+				if len(objs) == 0 {
+					m.add(fmt.Sprintf("Objects identical to those of `%s`.\n", mdCode(a.RenamedFrom)), len(closing))
+				}
 			}
 			for _, o := range objs {
 				item := fmt.Sprintf("- `%s`: %s\n", mdCode(o.ID()), mdText(o.label(a)))
