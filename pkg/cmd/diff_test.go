@@ -394,7 +394,7 @@ func TestDiffClusterRename(t *testing.T) {
 	out, _, _ := r.diff()
 	mustContain(t, out, "2 rename(s)", "web-alpha (cluster alpha) is removed and its resources finalizer deletes 4 object(s) from the cluster; web-gamma re-creates them after the rename",
 		"=== Application web-gamma (cluster gamma, ApplicationSet addons-web): added, renamed from web-alpha",
-		"(objects compared with those of web-alpha)")
+		"(objects compared with those of web-alpha: no difference)")
 	// The cluster values moved with the directory: the objects are equal
 	// (the instance label, Argo CD's tracking label, holds the release
 	// name here, which is the Application name: ignored).
