@@ -180,9 +180,10 @@ func (d *Diff) Run(ctx context.Context) (*DiffResult, error) {
 		return out
 	}
 	baseApps, headApps := toDiff(base, baseObjs), toDiff(head, headObjs)
-	rep := diff.Compare(baseApps, headApps)
-	// A changed Secret or checksum annotation may be a value that changes
-	// on every render (randAlphaNum, genCA): render those heads once more,
+	cmp := diff.NewComparer()
+	rep := cmp.Compare(baseApps, headApps)
+	// A changed Secret may hold a value that changes on every render
+	// (randAlphaNum, genCA): render those heads once more,
 	// with a renderer of their own, and leave out what differs.
 	if suspects := rep.Suspects(); len(suspects) > 0 {
 		again := render.New(head.rr.Options())
@@ -200,7 +201,7 @@ func (d *Diff) Run(ctx context.Context) (*DiffResult, error) {
 			}
 		}
 		res.RenderedHead += len(apps)
-		rep = diff.Compare(baseApps, headApps)
+		rep = cmp.Compare(baseApps, headApps)
 	}
 	rep.Base, rep.Head = base.rev, head.rev
 	res.Report = rep

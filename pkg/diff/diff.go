@@ -141,7 +141,14 @@ func group(apiVersion string) string {
 //     disabled with enabled: false) with prune: true, and the object is not
 //     annotated with Prune=false or Prune=confirm; otherwise it stays,
 //     OutOfSync.
-func Compare(base, head []*App) *Report {
+func Compare(base, head []*App) *Report { return NewComparer().Compare(base, head) }
+
+// NewComparer returns a Comparer. It remembers a digest of every object it
+// has seen: comparing again (after App.Again is set) encodes nothing twice.
+func NewComparer() *Comparer { return &Comparer{sums: map[unsafe.Pointer]string{}} }
+
+// Compare is the package's Compare with this Comparer's memory.
+func (c *Comparer) Compare(base, head []*App) *Report {
 	rep := &Report{}
 	baseBy := map[string]*App{}
 	for _, a := range base {
@@ -151,7 +158,6 @@ func Compare(base, head []*App) *Report {
 	for _, a := range head {
 		headBy[a.Name] = a
 	}
-	c := &comparer{sums: map[unsafe.Pointer]string{}}
 	// Applications are compared in parallel; the results keep head order.
 	diffs := make([]*AppDiff, len(head))
 	var wg sync.WaitGroup
@@ -296,7 +302,7 @@ func objectKey(o map[string]any) string {
 }
 
 // compareApp returns nil when the Application is unchanged.
-func (c *comparer) compareApp(b, h *App) *AppDiff {
+func (c *Comparer) compareApp(b, h *App) *AppDiff {
 	d := &AppDiff{AppRef: ref(h), Change: Changed}
 	bs, hs := yamlOf(b.Object), yamlOf(h.Object)
 	if bs != hs {
@@ -314,7 +320,7 @@ func (c *comparer) compareApp(b, h *App) *AppDiff {
 // compareObjects compares the rendered objects of two Applications
 // (matched by group, kind, namespace and name); prune says whether the
 // head Application prunes what is removed.
-func (c *comparer) compareObjects(b, h *App, prune bool) []*ObjectDiff {
+func (c *Comparer) compareObjects(b, h *App, prune bool) []*ObjectDiff {
 	type pair struct{ b, h map[string]any }
 	byKey := map[string]*pair{}
 	var keys []string
@@ -395,16 +401,16 @@ func (c *comparer) compareObjects(b, h *App, prune bool) []*ObjectDiff {
 	return out
 }
 
-// comparer compares objects, remembering a digest of each rendered object:
+// Comparer compares objects, remembering a digest of each rendered object:
 // Applications that share a render share their objects, so an object is
-// encoded once however many Applications deploy it.
-type comparer struct {
+// encoded once however many Applications deploy it. Safe for concurrent use.
+type Comparer struct {
 	mu   sync.Mutex
 	sums map[unsafe.Pointer]string
 }
 
 // sum is a digest of the object as rendered.
-func (c *comparer) sum(o map[string]any) string {
+func (c *Comparer) sum(o map[string]any) string {
 	key := reflect.ValueOf(o).UnsafePointer()
 	c.mu.Lock()
 	s, ok := c.sums[key]
@@ -465,7 +471,7 @@ func lines(s string) []string {
 // they deploy the same sources to the same server and namespace: a cluster
 // renamed in the registry (same server, new name), or an Application whose
 // name changed. Only one-to-one matches are paired.
-func (c *comparer) pairRenames(rep *Report, baseBy, headBy map[string]*App) {
+func (c *Comparer) pairRenames(rep *Report, baseBy, headBy map[string]*App) {
 	removed := map[string][]*AppDiff{}
 	added := map[string][]*AppDiff{}
 	for _, d := range rep.Apps {

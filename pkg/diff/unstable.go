@@ -3,7 +3,6 @@ package diff
 import (
 	"reflect"
 	"strconv"
-	"strings"
 )
 
 // RandomValue stands for a value that changes on every render of the same
@@ -83,9 +82,11 @@ func maskPaths(o map[string]any, paths [][]string) {
 	}
 }
 
-// Suspects are the changed Applications whose changes may come from values
-// that change on every render: a changed Secret, or a changed checksum/*
-// annotation. Rendering their head again (with App.Again) tells.
+// Suspects are the changed Applications with a changed Secret: charts
+// generate passwords and keys there (randAlphaNum, genCA), so the change may
+// be a value that changes on every render. Rendering their head again (into
+// App.Again) tells. A checksum/* annotation over such a Secret changes with
+// it; one over unchanged ConfigMaps and Secrets is already left out.
 func (r *Report) Suspects() []string {
 	var out []string
 	for _, a := range r.Apps {
@@ -93,7 +94,7 @@ func (r *Report) Suspects() []string {
 			continue
 		}
 		for _, o := range a.Objects {
-			if o.Change == Changed && (o.APIVersion == "v1" && o.Kind == "Secret" || strings.Contains(o.Diff, checksumPrefix)) {
+			if o.Change == Changed && o.APIVersion == "v1" && o.Kind == "Secret" {
 				out = append(out, a.Name)
 				break
 			}
