@@ -12,7 +12,7 @@ ISOLATED   = $(NETNS) sh -c 'ip link set lo up && exec "$$0" "$$@"'
 # fixed in Go 1.27). A real finding is written to the package's testdata/fuzz/ and printed.
 FUZZTIME  ?= 20000x
 
-.PHONY: all build tools up down status test test-unit test-clusters e2e fuzz bench bench-render update-golden vet clean
+.PHONY: all build tools up down status test test-unit test-clusters e2e fuzz bench bench-render bench-diff update-golden vet clean
 
 all: build
 
@@ -67,6 +67,9 @@ bench: build ## hubctl generate over 100 / 1,000 / 10,000 synthetic clusters (do
 
 bench-render: build tools ## hubctl render vs a helm template loop, 100 clusters
 	$(GO) run ./hack/benchrender -hubctl $(BIN)/hubctl -helm $$(bash hack/tools/build.sh --print-dir)/helm -charts ../shared/charts -clusters 100
+
+bench-diff: build tools ## hubctl diff vs one render and a helm template loop on both revisions, 100 clusters (charts: $HUBCTL_CHARTS_DIR)
+	$(GO) run ./hack/benchdiff -hubctl $(BIN)/hubctl -helm $$(bash hack/tools/build.sh --print-dir)/helm -clusters 100
 
 clean:
 	rm -rf $(BIN)

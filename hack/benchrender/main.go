@@ -15,22 +15,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
+	"github.com/gitops-hub/gitops-hub/hack/internal/benchexec"
 	"github.com/gitops-hub/gitops-hub/pkg/fleetgen"
 )
-
-// upstream chart repositories of the shipped ApplicationSets, mirrored to
-// the local chart folder for both sides of the comparison.
-var upstream = []string{
-	"https://argoproj.github.io/argo-helm",
-	"https://charts.crossplane.io/stable",
-	"https://prometheus-community.github.io/helm-charts",
-	"https://backstage.github.io/charts",
-	"https://kubernetes.github.io/ingress-nginx",
-	"https://aws.github.io/eks-charts",
-}
 
 func main() {
 	hubctl := flag.String("hubctl", "bin/hubctl", "hubctl binary")
@@ -43,28 +31,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchrender:", err)
 		os.Exit(2)
 	}
-}
-
-type measure struct {
-	wall time.Duration
-	rss  int64
-}
-
-func timed(cmd *exec.Cmd) (measure, error) {
-	var stderr bytes.Buffer
-	if cmd.Stderr == nil {
-		cmd.Stderr = &stderr
-	}
-	start := time.Now()
-	err := cmd.Run()
-	m := measure{wall: time.Since(start)}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.rss = ru.Maxrss
-	}
-	if err != nil {
-		return m, fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, stderr.String())
-	}
-	return m, nil
 }
 
 func run(hubctl, helmBin, charts, repo string, n int) error {
@@ -111,10 +77,8 @@ func run(hubctl, helmBin, charts, repo string, n int) error {
 
 	// Side 1: hubctl render, cold cache (charts copied from the local folder).
 	args := []string{"render", "--repo", repo, "--clusters", fleet, "--out", filepath.Join(dir, "rendered"), "--cache-dir", filepath.Join(dir, "cache")}
-	for _, u := range upstream {
-		args = append(args, "--chart-mirror", u+"="+charts)
-	}
-	hub, err := timed(exec.Command(hubctl, args...))
+	args = append(args, benchexec.MirrorFlags(charts)...)
+	hub, err := benchexec.Timed(exec.Command(hubctl, args...))
 	if err != nil {
 		return err
 	}
@@ -141,14 +105,14 @@ func run(hubctl, helmBin, charts, repo string, n int) error {
 	if err := os.WriteFile(script, []byte(sb.String()), 0o755); err != nil {
 		return err
 	}
-	loop, err := timed(exec.Command("bash", script))
+	loop, err := benchexec.Timed(exec.Command("bash", script))
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(os.Stdout)
 	fmt.Fprintf(w, "clusters=%d applications=%d\n", n, len(list.Items))
-	fmt.Fprintf(w, "%-34s %8.2f s  peak RSS %5.0f MiB\n", "hubctl render (cold chart cache)", hub.wall.Seconds(), float64(hub.rss)/1024)
-	fmt.Fprintf(w, "%-34s %8.2f s  peak RSS %5.0f MiB (largest helm process)\n", "helm template loop", loop.wall.Seconds(), float64(loop.rss)/1024)
-	fmt.Fprintf(w, "speed-up: %.1fx\n", loop.wall.Seconds()/hub.wall.Seconds())
+	fmt.Fprintf(w, "%-34s %8.2f s  peak RSS %5.0f MiB\n", "hubctl render (cold chart cache)", hub.Wall.Seconds(), float64(hub.RSS)/1024)
+	fmt.Fprintf(w, "%-34s %8.2f s  peak RSS %5.0f MiB (largest helm process)\n", "helm template loop", loop.Wall.Seconds(), float64(loop.RSS)/1024)
+	fmt.Fprintf(w, "speed-up: %.1fx\n", loop.Wall.Seconds()/hub.Wall.Seconds())
 	return w.Flush()
 }

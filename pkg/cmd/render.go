@@ -26,6 +26,12 @@ type renderOptions struct {
 // render and values.
 func addSourceFlags(f *pflag.FlagSet, r *action.Render) {
 	f.StringVar(&r.Revision, "revision", "", "Git revision of --repo to read values and manifests from (default: the working tree)")
+	addChartFlags(f, r)
+}
+
+// addChartFlags are the source flags that do not pick a revision (diff
+// picks two).
+func addChartFlags(f *pflag.FlagSet, r *action.Render) {
 	f.StringArrayVar(&r.RepoURLs, "repo-url", nil, "URL under which Argo CD knows this repository (repeatable; Git remotes and the root Application's repoURL are added)")
 	f.StringArrayVar(&r.ChartMirrors, "chart-mirror", nil, "rewrite a chart repository URL: FROM=TO, TO a Helm repository URL, oci:// registry or folder of packaged charts (repeatable)")
 	f.StringVar(&r.Config, "config", "", "config file with repoURLs, chartMirrors, kubeVersion, apiVersions (default: hubctl.yaml in --repo, if present)")
