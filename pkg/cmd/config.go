@@ -1,0 +1,185 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/gitops-hub/gitops-hub/pkg/action"
+	"github.com/gitops-hub/gitops-hub/pkg/hubconfig"
+	"github.com/gitops-hub/gitops-hub/pkg/kube"
+)
+
+// hubFlags are the kubectl-style flags that pick the hub.
+// TODO(coordinator): a shared version of this plumbing is being built
+// elsewhere; reconcile.
+type hubFlags struct {
+	Kubeconfig     string
+	Context        string
+	RequestTimeout string
+}
+
+// defaultRequestTimeout bounds every request to the hub unless
+// --request-timeout says otherwise ("0" means none, as in kubectl).
+const defaultRequestTimeout = "30s"
+
+func (f *hubFlags) add(cmd *cobra.Command) {
+	fl := cmd.PersistentFlags()
+	fl.StringVar(&f.Kubeconfig, "kubeconfig", "", "kubeconfig of the hub (default: $KUBECONFIG, then ~/.kube/config)")
+	fl.StringVar(&f.Context, "context", "", "kubeconfig context of the hub (default: the current context)")
+	fl.StringVar(&f.RequestTimeout, "request-timeout", defaultRequestTimeout, `time to wait for one request to the hub ("0": no limit)`)
+}
+
+// client builds the hub's clientset the way kubectl does.
+func (f *hubFlags) client() (kubernetes.Interface, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = f.Kubeconfig
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: f.Context, Timeout: f.RequestTimeout}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+	if err != nil {
+		where := f.Kubeconfig
+		if where == "" {
+			where = "(default rules)"
+		}
+		return nil, fmt.Errorf("hub kubeconfig %s: %w", where, err)
+	}
+	c, err := kube.NewForConfig("hub", cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c.Client, nil
+}
+
+func newConfigCommand(streams Streams) *cobra.Command {
+	var hub hubFlags
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Manage the clients' central configuration (Secrets) on the hub",
+		Long: `Manage the Secrets each client keeps on the hub, in the namespace client-<client>
+(lowercased). External Secrets Operator on the client's hosting clusters reads them
+(see docs/central-config.md). No command ever prints a value: only keys, sizes and
+the first digits of each value's SHA-256.`,
+	}
+	hub.add(cmd)
+	cmd.AddCommand(newConfigSetCommand(streams, &hub), newConfigGetCommand(streams, &hub),
+		newConfigListCommand(streams, &hub), newConfigDeleteCommand(streams, &hub))
+	return cmd
+}
+
+func addOutputFlag(cmd *cobra.Command, p *string) {
+	cmd.Flags().StringVarP(p, "output", "o", "table", "output format: table or json")
+}
+
+func newConfigSetCommand(streams Streams, hub *hubFlags) *cobra.Command {
+	o := &action.ConfigSet{}
+	var format string
+	cmd := &cobra.Command{
+		Use:   "set CLIENT NAME (--from-literal KEY=VALUE | --from-file [KEY=]FILE)...",
+		Short: "Create or replace the Secret NAME of CLIENT on the hub",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Client, o.Name = args[0], args[1]
+			return runConfigSet(cmd.Context(), streams, hub, o, format)
+		},
+	}
+	cmd.Flags().StringArrayVar(&o.Literals, "from-literal", nil, "a key and its value, KEY=VALUE (repeatable)")
+	cmd.Flags().StringArrayVar(&o.Files, "from-file", nil, "a key and the file holding its value, [KEY=]FILE (repeatable; the key defaults to the file's name)")
+	addOutputFlag(cmd, &format)
+	return cmd
+}
+
+func runConfigSet(ctx context.Context, streams Streams, hub *hubFlags, o *action.ConfigSet, format string) error {
+	c, err := hub.client()
+	if err != nil {
+		return err
+	}
+	o.Hub = c
+	in, err := o.Run(ctx)
+	if err != nil {
+		return err
+	}
+	verb := "updated"
+	if in.Created {
+		verb = "created"
+	}
+	fmt.Fprintf(streams.ErrOut, "secret %s/%s %s\n", in.Namespace, in.Name, verb)
+	return action.WriteSecretInfos(streams.Out, format, []hubconfig.Info{in})
+}
+
+func newConfigGetCommand(streams Streams, hub *hubFlags) *cobra.Command {
+	o := &action.ConfigGet{}
+	var format string
+	cmd := &cobra.Command{
+		Use:   "get CLIENT NAME",
+		Short: "Show the keys of the Secret NAME of CLIENT (sizes and hashes, never values)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Client, o.Name = args[0], args[1]
+			c, err := hub.client()
+			if err != nil {
+				return err
+			}
+			o.Hub = c
+			in, err := o.Run(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return action.WriteSecretInfos(streams.Out, format, []hubconfig.Info{in})
+		},
+	}
+	addOutputFlag(cmd, &format)
+	return cmd
+}
+
+func newConfigListCommand(streams Streams, hub *hubFlags) *cobra.Command {
+	o := &action.ConfigList{}
+	var format string
+	cmd := &cobra.Command{
+		Use:   "list [CLIENT]",
+		Short: "List the Secrets of CLIENT, or of every client, on the hub",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				o.Client = args[0]
+			}
+			c, err := hub.client()
+			if err != nil {
+				return err
+			}
+			o.Hub = c
+			infos, err := o.Run(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return action.WriteSecretInfos(streams.Out, format, infos)
+		},
+	}
+	addOutputFlag(cmd, &format)
+	return cmd
+}
+
+func newConfigDeleteCommand(streams Streams, hub *hubFlags) *cobra.Command {
+	o := &action.ConfigDelete{}
+	return &cobra.Command{
+		Use:   "delete CLIENT NAME",
+		Short: "Delete the Secret NAME of CLIENT (only one hubctl created)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Client, o.Name = args[0], args[1]
+			c, err := hub.client()
+			if err != nil {
+				return err
+			}
+			o.Hub = c
+			if err := o.Run(cmd.Context()); err != nil {
+				return err
+			}
+			ns, _ := hubconfig.Namespace(o.Client)
+			fmt.Fprintf(streams.ErrOut, "secret %s/%s deleted\n", ns, o.Name)
+			return nil
+		},
+	}
+}

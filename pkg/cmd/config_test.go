@@ -1,0 +1,119 @@
+package cmd_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gitops-hub/gitops-hub/pkg/cmd"
+	"github.com/gitops-hub/gitops-hub/pkg/hubconfig"
+	"github.com/gitops-hub/gitops-hub/pkg/testenv"
+)
+
+func hubctl(ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = cmd.Run(ctx, args, cmd.Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	return code, out.String(), errOut.String()
+}
+
+// TestConfigAgainstHub drives `hubctl config` against a real kube-apiserver.
+func TestConfigAgainstHub(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	hub := testenv.Start(ctx, t, "hub")
+	kc := []string{"--kubeconfig", hub.Kubeconfig}
+	const pw = "Pa55-never-printed"
+	file := filepath.Join(t.TempDir(), "objstore.yml")
+	if err := os.WriteFile(file, []byte("type: S3\nconfig:\n  secret_key: "+pw+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var all strings.Builder
+	run := func(want int, args ...string) string {
+		t.Helper()
+		code, out, errOut := hubctl(ctx, append(append([]string{"config"}, args...), kc...)...)
+		all.WriteString(out + errOut)
+		if code != want {
+			t.Fatalf("hubctl config %v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, want, out, errOut)
+		}
+		return out + errOut
+	}
+
+	out := run(0, "set", "clientA", "grafana-admin", "--from-literal", "admin-password="+pw, "--from-literal", "admin-user=admin")
+	if !strings.Contains(out, "client-clienta/grafana-admin created") || !strings.Contains(out, hubconfig.ShortHash([]byte(pw))) {
+		t.Errorf("set:\n%s", out)
+	}
+	s, err := hub.Client.CoreV1().Secrets("client-clienta").Get(ctx, "grafana-admin", metav1.GetOptions{})
+	if err != nil || string(s.Data["admin-password"]) != pw || s.Labels[hubconfig.ManagedByLabel] != hubconfig.ManagedBy {
+		t.Fatalf("secret on the hub: %v", err)
+	}
+	ns, err := hub.Client.CoreV1().Namespaces().Get(ctx, "client-clienta", metav1.GetOptions{})
+	if err != nil || ns.Labels[hubconfig.ManagedByLabel] != hubconfig.ManagedBy {
+		t.Fatalf("namespace: %v %v", err, ns.Labels)
+	}
+
+	out = run(0, "set", "clientA", "grafana-admin", "--from-literal", "admin-password=new-"+pw)
+	if !strings.Contains(out, "updated") || !strings.Contains(out, hubconfig.ShortHash([]byte("new-"+pw))) || strings.Contains(out, "admin-user") {
+		t.Errorf("update:\n%s", out)
+	}
+	run(0, "set", "clientB", "thanos-objstore", "--from-file", "objstore.yml="+file)
+
+	out = run(0, "get", "clientA", "grafana-admin")
+	if !strings.Contains(out, "admin-password") || !strings.Contains(out, "hubctl") {
+		t.Errorf("get:\n%s", out)
+	}
+	out = run(0, "list")
+	if !strings.Contains(out, "client-clienta") || !strings.Contains(out, "client-clientb") || !strings.Contains(out, "objstore.yml") {
+		t.Errorf("list:\n%s", out)
+	}
+	out = run(0, "list", "clientB", "-o", "json")
+	if strings.Contains(out, "client-clienta") || !strings.Contains(out, `"thanos-objstore"`) {
+		t.Errorf("list clientB:\n%s", out)
+	}
+
+	// A Secret hubctl did not create is neither replaced nor deleted.
+	foreign := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "by-hand", Namespace: "client-clienta"}, StringData: map[string]string{"k": "v"}}
+	if _, err := hub.Client.CoreV1().Secrets("client-clienta").Create(ctx, foreign, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if out := run(2, "delete", "clientA", "by-hand"); !strings.Contains(out, "not managed by hubctl") {
+		t.Errorf("delete foreign:\n%s", out)
+	}
+	if out := run(2, "set", "clientA", "by-hand", "--from-literal", "k="+pw); !strings.Contains(out, "not managed by hubctl") {
+		t.Errorf("set foreign:\n%s", out)
+	}
+	if got, err := hub.Client.CoreV1().Secrets("client-clienta").Get(ctx, "by-hand", metav1.GetOptions{}); err != nil || string(got.Data["k"]) != "v" {
+		t.Errorf("foreign Secret changed: %v", err)
+	}
+
+	run(0, "delete", "clientA", "grafana-admin")
+	if _, err := hub.Client.CoreV1().Secrets("client-clienta").Get(ctx, "grafana-admin", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("after delete: %v", err)
+	}
+	if out := run(2, "get", "clientA", "grafana-admin"); !strings.Contains(out, "not found") {
+		t.Errorf("get deleted:\n%s", out)
+	}
+	if strings.Contains(all.String(), pw) {
+		t.Errorf("a secret value was printed:\n%s", all.String())
+	}
+}
+
+func TestConfigBadHub(t *testing.T) {
+	ctx := context.Background()
+	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	code, _, errOut := hubctl(ctx, "config", "list", "--kubeconfig", missing)
+	if code != 2 || !strings.Contains(errOut, "nope.yaml") {
+		t.Errorf("missing kubeconfig: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = hubctl(ctx, "config", "set", "clientA")
+	if code != 2 || !strings.Contains(errOut, "accepts 2 arg") {
+		t.Errorf("missing NAME: exit %d\n%s", code, errOut)
+	}
+}
