@@ -6,13 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"text/tabwriter"
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
+	"github.com/gitops-hub/gitops-hub/pkg/generate"
+	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/hubconfig"
+	"github.com/gitops-hub/gitops-hub/pkg/source"
 )
 
 // ConfigSet creates or replaces a client's Secret on the hub
@@ -175,4 +181,180 @@ func WriteSecretInfos(w io.Writer, format string, infos []hubconfig.Info) error 
 		}
 	}
 	return tw.Flush()
+}
+
+// ConfigPlan shows, offline, which hub key every ExternalSecret of the tree
+// reads on which cluster (`hubctl config plan`): it generates the
+// Applications, merges each Helm source's value files (as Helm merges user
+// values, without the chart's defaults, so no chart is loaded), and finds
+// the ExternalSecrets in them (the charts' extraObjects / extraManifests /
+// extraDeploy lists) whose store is the hub's. With Hub set, it checks that
+// each key exists on the hub.
+type ConfigPlan struct {
+	Render
+	// Hub, when set, is checked for the referenced Secrets and keys.
+	Hub kubernetes.Interface
+	// ClientLabel is the registry label naming a cluster's client
+	// (default "client").
+	ClientLabel string
+}
+
+// ConfigPlanResult is the outcome of ConfigPlan.
+type ConfigPlanResult struct {
+	Refs []hubconfig.Ref
+	// Problems are ExternalSecrets that could not be read (malformed, a
+	// cluster without a client): each names the Application.
+	Problems []string
+}
+
+// Missing counts the references whose Secret or key is not on the hub.
+func (r *ConfigPlanResult) Missing() int {
+	n := 0
+	for _, ref := range r.Refs {
+		if ref.Status != "" && ref.Status != hubconfig.StatusOK {
+			n++
+		}
+	}
+	return n
+}
+
+// Run builds the plan.
+func (o *ConfigPlan) Run(ctx context.Context) (*ConfigPlanResult, error) {
+	repoDir := o.Repo
+	if repoDir == "" {
+		repoDir = "."
+	}
+	revFS, err := gitfs.Open(ctx, repoDir, o.Revision)
+	if err != nil {
+		return nil, err
+	}
+	g := o.Generate
+	if g.RepoFS == nil {
+		g.RepoFS = revFS
+	}
+	gen, err := g.Run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := o.Render.options(ctx, repoDir, revFS)
+	if err != nil {
+		return nil, err
+	}
+	label := o.ClientLabel
+	if label == "" {
+		label = "client"
+	}
+	clients := map[string]string{}
+	if gen.Registry != nil {
+		for _, c := range gen.Registry.Clusters {
+			clients[c.Name] = c.Labels[label]
+		}
+	}
+	res := &ConfigPlanResult{}
+	for _, ga := range gen.Apps {
+		app, err := typedApp(ga)
+		if err != nil {
+			return nil, fmt.Errorf("application %s: %w", ga.Name, err)
+		}
+		cluster := DestinationCluster(gen.Registry, ga)
+		srcs := app.Spec.Sources
+		single := len(srcs) == 0
+		if single && app.Spec.Source != nil {
+			srcs = []v1alpha1.ApplicationSource{*app.Spec.Source}
+		}
+		for i := range srcs {
+			if srcs[i].Chart == "" && srcs[i].Helm == nil {
+				continue
+			}
+			idx := i
+			if single {
+				idx = -1
+			}
+			in, err := source.ResolveHelmWithOptions(app, idx, opts.Repos, emptyFS{}, source.Options{})
+			if err != nil {
+				res.Problems = append(res.Problems, fmt.Sprintf("application %s: %v", ga.Name, err))
+				continue
+			}
+			vals, err := in.UserValues()
+			if err != nil {
+				res.Problems = append(res.Problems, fmt.Sprintf("application %s: %v", ga.Name, err))
+				continue
+			}
+			for _, es := range hubconfig.FindExternalSecrets(vals) {
+				refs, err := hubconfig.HubRefs(es, clients[cluster])
+				if err != nil {
+					res.Problems = append(res.Problems, fmt.Sprintf("application %s (cluster %s): %v", ga.Name, cluster, err))
+					continue
+				}
+				for _, r := range refs {
+					r.Cluster, r.App = cluster, ga.Name
+					res.Refs = append(res.Refs, r)
+				}
+			}
+		}
+	}
+	sort.SliceStable(res.Refs, func(i, j int) bool {
+		a, b := res.Refs[i], res.Refs[j]
+		if a.Cluster != b.Cluster {
+			return a.Cluster < b.Cluster
+		}
+		return a.App < b.App
+	})
+	if o.Hub != nil {
+		if err := hubconfig.Check(ctx, o.Hub, res.Refs); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// typedApp converts a generated Application to the typed form.
+func typedApp(ga *generate.Application) (*v1alpha1.Application, error) {
+	b, err := json.Marshal(ga.Object)
+	if err != nil {
+		return nil, err
+	}
+	var app v1alpha1.Application
+	if err := json.Unmarshal(b, &app); err != nil {
+		return nil, err
+	}
+	return &app, nil
+}
+
+// WriteConfigPlan writes the plan as a table or JSON. It carries no value.
+func WriteConfigPlan(w io.Writer, format string, res *ConfigPlanResult) error {
+	switch format {
+	case "json":
+		refs := res.Refs
+		if refs == nil {
+			refs = []hubconfig.Ref{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(refs)
+	case "", "table":
+	default:
+		return fmt.Errorf("output format %q: want table or json", format)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLUSTER\tAPPLICATION\tEXTERNALSECRET\tTARGET\tHUB SECRET\tKEY\tSTATUS")
+	for _, r := range res.Refs {
+		key, status := r.Key, r.Status
+		if key == "" {
+			key = "(all)"
+		}
+		if status == "" {
+			status = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s/%s\t%s\t%s\n", r.Cluster, r.App, r.ExternalSecret, r.Target, r.Namespace, r.Secret, key, status)
+	}
+	return tw.Flush()
+}
+
+// emptyFS has no file: a chart source's relative value files (read from the
+// chart, which plan does not load) are reported missing.
+type emptyFS struct{}
+
+func (emptyFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 }

@@ -65,7 +65,8 @@ the first digits of each value's SHA-256.`,
 	}
 	hub.add(cmd)
 	cmd.AddCommand(newConfigSetCommand(streams, &hub), newConfigGetCommand(streams, &hub),
-		newConfigListCommand(streams, &hub), newConfigDeleteCommand(streams, &hub))
+		newConfigListCommand(streams, &hub), newConfigDeleteCommand(streams, &hub),
+		newConfigPlanCommand(streams, &hub))
 	return cmd
 }
 
@@ -182,4 +183,52 @@ func newConfigDeleteCommand(streams Streams, hub *hubFlags) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func newConfigPlanCommand(streams Streams, hub *hubFlags) *cobra.Command {
+	o := &action.ConfigPlan{}
+	var format string
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show which hub Secret key every ExternalSecret of the tree reads, on which cluster",
+		Long: `Offline, from the tree: generate the Applications, merge each Helm source's value files
+and find the ExternalSecrets in them (in the charts' extraObjects, extraManifests or
+extraDeploy lists) whose spec.secretStoreRef.name is "hub". Each reads a key of the Secret
+client-<client>/<remoteRef.key> on the hub, <client> being the cluster's "client" label.
+
+With --kubeconfig or --context, also read the hub and report the Secrets and keys that are
+referenced but missing there (exit 1). Values are never read out, only their presence.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("kubeconfig") || cmd.Flags().Changed("context") {
+				c, err := hub.client()
+				if err != nil {
+					return err
+				}
+				o.Hub = c
+			}
+			res, err := o.Run(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := action.WriteConfigPlan(streams.Out, format, res); err != nil {
+				return err
+			}
+			for _, p := range res.Problems {
+				fmt.Fprintf(streams.ErrOut, "problem: %s\n", p)
+			}
+			if n := len(res.Problems) + res.Missing(); n > 0 {
+				return &findingsError{n: n}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Repo, "repo", ".", "repository folder")
+	f.StringArrayVar(&o.AppSetFiles, "appset", nil, "ApplicationSet file (repeatable; default: all under bootstrap/)")
+	f.StringArrayVar(&o.ClusterFiles, "clusters", nil, "cluster Secrets file (repeatable; default: clusters/*/cluster.yaml)")
+	f.StringVar(&o.ClientLabel, "client-label", "client", "registry label naming a cluster's client")
+	addSourceFlags(f, &o.Render)
+	addOutputFlag(cmd, &format)
+	return cmd
 }
