@@ -117,3 +117,146 @@ func TestConfigBadHub(t *testing.T) {
 		t.Errorf("missing NAME: exit %d\n%s", code, errOut)
 	}
 }
+
+// planTree copies the shipped tree into a temporary folder, adds an
+// ExternalSecret reading the hub to kube-prometheus-stack's default layer,
+// and a layer of eks-develop-clientB-services whose extraManifests list
+// replaces it (Helm replaces lists).
+func planTree(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, sub := range []string{"bootstrap", "clusters", "environments"} {
+		if err := os.CopyFS(filepath.Join(dir, sub), os.DirFS(filepath.Join("../..", sub))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := os.ReadFile(filepath.Join("../..", "hubctl.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(rel, data string, appendTo bool) {
+		t.Helper()
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		flag := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+		if appendTo {
+			flag = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+		}
+		f, err := os.OpenFile(p, flag, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if _, err := f.WriteString(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("hubctl.yaml", string(cfg), false)
+	write("environments/default/addons/kube-prometheus-stack/values.yaml", `
+extraManifests:
+  - apiVersion: external-secrets.io/v1
+    kind: ExternalSecret
+    metadata: {name: grafana-admin}
+    spec:
+      secretStoreRef: {kind: SecretStore, name: hub}
+      target: {name: grafana-admin}
+      data:
+        - {secretKey: admin-password, remoteRef: {key: grafana-admin, property: admin-password}}
+        - {secretKey: admin-user, remoteRef: {key: grafana-admin, property: admin-user}}
+`, true)
+	write("clusters/eks-develop-clientB-services/addons/kube-prometheus-stack/values.yaml", `
+extraManifests:
+  - apiVersion: external-secrets.io/v1
+    kind: ExternalSecret
+    metadata: {name: thanos}
+    spec:
+      secretStoreRef: {kind: SecretStore, name: hub}
+      dataFrom:
+        - extract: {key: thanos-objstore}
+`, true)
+	return dir
+}
+
+// planRows returns the plan's table rows keyed "cluster hub-secret key".
+func planRows(t *testing.T, out string) map[string]string {
+	t.Helper()
+	rows := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		f := strings.Fields(l)
+		if len(f) != 7 {
+			t.Fatalf("plan row %q", l)
+		}
+		rows[f[0]+" "+f[4]+" "+f[5]] = f[6]
+	}
+	return rows
+}
+
+func TestConfigPlanOffline(t *testing.T) {
+	dir := planTree(t)
+	code, out, errOut := hubctl(context.Background(), "config", "plan", "--repo", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	rows := planRows(t, out)
+	for _, want := range []string{
+		"eks-develop-clientA-services client-clienta/grafana-admin admin-password",
+		"eks-develop-clientA-services client-clienta/grafana-admin admin-user",
+		"local-staging-clientB-services client-clientb/grafana-admin admin-password",
+		"eks-develop-clientB-services client-clientb/thanos-objstore (all)",
+	} {
+		if rows[want] != "-" {
+			t.Errorf("no row %q in\n%s", want, out)
+		}
+	}
+	for k := range rows {
+		if strings.HasPrefix(k, "eks-develop-clientB-services client-clientb/grafana-admin") {
+			t.Errorf("the cluster layer's list should replace the default one: %q", k)
+		}
+		if strings.Contains(k, "clientXPTO") {
+			t.Errorf("clientXPTO runs no kube-prometheus-stack: %q", k)
+		}
+	}
+	if len(rows) != 11 { // 5 clusters x 2 keys + 1
+		t.Errorf("%d rows:\n%s", len(rows), out)
+	}
+}
+
+// TestConfigPlanAgainstHub checks the missing Secrets and keys on a real hub.
+func TestConfigPlanAgainstHub(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	dir := planTree(t)
+	hub := testenv.Start(ctx, t, "hub")
+	if _, err := hubconfig.Set(ctx, hub.Client, "clientA", "grafana-admin", map[string][]byte{"admin-password": []byte("p")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hubconfig.Set(ctx, hub.Client, "clientB", "thanos-objstore", map[string][]byte{"objstore.yml": []byte("type: S3")}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := hubctl(ctx, "config", "plan", "--repo", dir, "--kubeconfig", hub.Kubeconfig)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (missing keys)\n%s\n%s", code, out, errOut)
+	}
+	rows := planRows(t, out)
+	for k, want := range map[string]string{
+		"eks-develop-clientA-services client-clienta/grafana-admin admin-password":   "ok",
+		"eks-develop-clientA-services client-clienta/grafana-admin admin-user":       "missing-key",
+		"local-staging-clientB-services client-clientb/grafana-admin admin-password": "missing-secret",
+		"eks-develop-clientB-services client-clientb/thanos-objstore (all)":          "ok",
+	} {
+		if rows[k] != want {
+			t.Errorf("%s: %q, want %q", k, rows[k], want)
+		}
+	}
+	if _, err := hubconfig.Set(ctx, hub.Client, "clientA", "grafana-admin", map[string][]byte{"admin-password": []byte("p"), "admin-user": []byte("u")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hubconfig.Set(ctx, hub.Client, "clientB", "grafana-admin", map[string][]byte{"admin-password": []byte("p"), "admin-user": []byte("u")}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := hubctl(ctx, "config", "plan", "--repo", dir, "--kubeconfig", hub.Kubeconfig); code != 0 {
+		t.Errorf("everything set: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
