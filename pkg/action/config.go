@@ -15,9 +15,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
-	"github.com/gitops-hub/gitops-hub/pkg/generate"
 	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/hubconfig"
+	"github.com/gitops-hub/gitops-hub/pkg/render"
 	"github.com/gitops-hub/gitops-hub/pkg/source"
 )
 
@@ -154,17 +154,8 @@ func (o *ConfigDelete) Run(ctx context.Context) error {
 // WriteSecretInfos writes infos as a table (one row per key) or, with
 // format "json", a JSON list. Neither carries a value.
 func WriteSecretInfos(w io.Writer, format string, infos []hubconfig.Info) error {
-	switch format {
-	case "json":
-		if infos == nil {
-			infos = []hubconfig.Info{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(infos)
-	case "", "table":
-	default:
-		return fmt.Errorf("output format %q: want table or json", format)
+	if done, err := writeJSONList(w, format, infos); done {
+		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAMESPACE\tSECRET\tMANAGED\tKEY\tSIZE\tSHA256")
@@ -252,7 +243,7 @@ func (o *ConfigPlan) Run(ctx context.Context) (*ConfigPlanResult, error) {
 	}
 	res := &ConfigPlanResult{}
 	for _, ga := range gen.Apps {
-		app, err := typedApp(ga)
+		app, err := render.Typed(ga)
 		if err != nil {
 			return nil, fmt.Errorf("application %s: %w", ga.Name, err)
 		}
@@ -308,33 +299,29 @@ func (o *ConfigPlan) Run(ctx context.Context) (*ConfigPlanResult, error) {
 	return res, nil
 }
 
-// typedApp converts a generated Application to the typed form.
-func typedApp(ga *generate.Application) (*v1alpha1.Application, error) {
-	b, err := json.Marshal(ga.Object)
-	if err != nil {
-		return nil, err
+// writeJSONList writes items as a JSON list (never null) when format is
+// "json" (done), and checks the format otherwise: "" and "table" are left to
+// the caller (not done).
+func writeJSONList[T any](w io.Writer, format string, items []T) (done bool, err error) {
+	switch format {
+	case "json":
+		if items == nil {
+			items = []T{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return true, enc.Encode(items)
+	case "", "table":
+		return false, nil
+	default:
+		return true, fmt.Errorf("output format %q: want table or json", format)
 	}
-	var app v1alpha1.Application
-	if err := json.Unmarshal(b, &app); err != nil {
-		return nil, err
-	}
-	return &app, nil
 }
 
 // WriteConfigPlan writes the plan as a table or JSON. It carries no value.
 func WriteConfigPlan(w io.Writer, format string, res *ConfigPlanResult) error {
-	switch format {
-	case "json":
-		refs := res.Refs
-		if refs == nil {
-			refs = []hubconfig.Ref{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(refs)
-	case "", "table":
-	default:
-		return fmt.Errorf("output format %q: want table or json", format)
+	if done, err := writeJSONList(w, format, res.Refs); done {
+		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLUSTER\tAPPLICATION\tEXTERNALSECRET\tTARGET\tHUB SECRET\tKEY\tSTATUS")

@@ -53,6 +53,16 @@ func (f *hubFlags) client() (kubernetes.Interface, error) {
 	return c.Client, nil
 }
 
+// connect sets *dst to the hub's clientset.
+func (f *hubFlags) connect(dst *kubernetes.Interface) error {
+	c, err := f.client()
+	if err != nil {
+		return err
+	}
+	*dst = c
+	return nil
+}
+
 func newConfigCommand(streams Streams) *cobra.Command {
 	var hub hubFlags
 	cmd := &cobra.Command{
@@ -93,11 +103,9 @@ func newConfigSetCommand(streams Streams, hub *hubFlags) *cobra.Command {
 }
 
 func runConfigSet(ctx context.Context, streams Streams, hub *hubFlags, o *action.ConfigSet, format string) error {
-	c, err := hub.client()
-	if err != nil {
+	if err := hub.connect(&o.Hub); err != nil {
 		return err
 	}
-	o.Hub = c
 	in, err := o.Run(ctx)
 	if err != nil {
 		return err
@@ -119,11 +127,9 @@ func newConfigGetCommand(streams Streams, hub *hubFlags) *cobra.Command {
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Client, o.Name = args[0], args[1]
-			c, err := hub.client()
-			if err != nil {
+			if err := hub.connect(&o.Hub); err != nil {
 				return err
 			}
-			o.Hub = c
 			in, err := o.Run(cmd.Context())
 			if err != nil {
 				return err
@@ -146,11 +152,9 @@ func newConfigListCommand(streams Streams, hub *hubFlags) *cobra.Command {
 			if len(args) == 1 {
 				o.Client = args[0]
 			}
-			c, err := hub.client()
-			if err != nil {
+			if err := hub.connect(&o.Hub); err != nil {
 				return err
 			}
-			o.Hub = c
 			infos, err := o.Run(cmd.Context())
 			if err != nil {
 				return err
@@ -170,11 +174,9 @@ func newConfigDeleteCommand(streams Streams, hub *hubFlags) *cobra.Command {
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Client, o.Name = args[0], args[1]
-			c, err := hub.client()
-			if err != nil {
+			if err := hub.connect(&o.Hub); err != nil {
 				return err
 			}
-			o.Hub = c
 			if err := o.Run(cmd.Context()); err != nil {
 				return err
 			}
@@ -201,11 +203,9 @@ referenced but missing there (exit 1). Values are never read out, only their pre
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("kubeconfig") || cmd.Flags().Changed("context") {
-				c, err := hub.client()
-				if err != nil {
+				if err := hub.connect(&o.Hub); err != nil {
 					return err
 				}
-				o.Hub = c
 			}
 			res, err := o.Run(cmd.Context())
 			if err != nil {

@@ -158,73 +158,73 @@ func EnsureClientSecretAccess(ctx context.Context, hub kubernetes.Interface, clu
 	return &ClientSecretAccess{Namespace: ns, ServiceAccount: sa, Token: tr.Status.Token, ExpiresAt: tr.Status.ExpirationTimestamp.Time}, nil
 }
 
-func ensureRole(ctx context.Context, c kubernetes.Interface, want *rbacv1.Role) error {
-	roles := c.RbacV1().Roles(want.Namespace)
-	cur, err := roles.Get(ctx, want.Name, metav1.GetOptions{})
+// objectAPI is the part of a client-go typed resource client that
+// ensureOwned uses.
+type objectAPI[T metav1.Object] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
+	Create(ctx context.Context, obj T, opts metav1.CreateOptions) (T, error)
+	Update(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
+}
+
+// ensureOwned creates want when missing. An existing object must carry
+// hubctl's label (ErrNotHubctlManaged otherwise); update then returns the
+// object to write (a copy of cur), or false when cur is already right.
+func ensureOwned[T metav1.Object](ctx context.Context, api objectAPI[T], want T, update func(cur T) (T, bool, error)) error {
+	cur, err := api.Get(ctx, want.GetName(), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		_, err = roles.Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
+		_, err = api.Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
 		return err
 	}
 	if err != nil {
 		return err
 	}
-	if !isHubctl(&cur.ObjectMeta) {
+	if cur.GetLabels()[hubconfig.ManagedByLabel] != hubconfig.ManagedBy {
 		return ErrNotHubctlManaged
 	}
-	if reflect.DeepEqual(cur.Rules, want.Rules) {
-		return nil
+	next, changed, err := update(cur)
+	if err != nil || !changed {
+		return err
 	}
-	cur = cur.DeepCopy()
-	cur.Rules = want.Rules
-	_, err = roles.Update(ctx, cur, metav1.UpdateOptions{FieldManager: FieldManager})
+	_, err = api.Update(ctx, next, metav1.UpdateOptions{FieldManager: FieldManager})
 	return err
 }
 
+func ensureRole(ctx context.Context, c kubernetes.Interface, want *rbacv1.Role) error {
+	return ensureOwned(ctx, c.RbacV1().Roles(want.Namespace), want, func(cur *rbacv1.Role) (*rbacv1.Role, bool, error) {
+		if reflect.DeepEqual(cur.Rules, want.Rules) {
+			return nil, false, nil
+		}
+		cur = cur.DeepCopy()
+		cur.Rules = want.Rules
+		return cur, true, nil
+	})
+}
+
 func ensureServiceAccount(ctx context.Context, c kubernetes.Interface, want *corev1.ServiceAccount) error {
-	sas := c.CoreV1().ServiceAccounts(want.Namespace)
-	cur, err := sas.Get(ctx, want.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		_, err = sas.Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
-		return err
-	}
-	if err != nil {
-		return err
-	}
-	if !isHubctl(&cur.ObjectMeta) {
-		return ErrNotHubctlManaged
-	}
-	return nil
+	return ensureOwned(ctx, c.CoreV1().ServiceAccounts(want.Namespace), want, func(*corev1.ServiceAccount) (*corev1.ServiceAccount, bool, error) {
+		return nil, false, nil
+	})
 }
 
 func ensureRoleBinding(ctx context.Context, c kubernetes.Interface, want *rbacv1.RoleBinding) error {
 	rbs := c.RbacV1().RoleBindings(want.Namespace)
-	cur, err := rbs.Get(ctx, want.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		_, err = rbs.Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
-		return err
-	}
-	if err != nil {
-		return err
-	}
-	if !isHubctl(&cur.ObjectMeta) {
-		return ErrNotHubctlManaged
-	}
-	if cur.RoleRef != want.RoleRef {
-		// roleRef is immutable: replace our own binding, only if unchanged since read
-		pre := metav1.Preconditions{UID: &cur.UID, ResourceVersion: &cur.ResourceVersion}
-		if err := rbs.Delete(ctx, cur.Name, metav1.DeleteOptions{Preconditions: &pre}); err != nil {
-			return err
+	return ensureOwned(ctx, rbs, want, func(cur *rbacv1.RoleBinding) (*rbacv1.RoleBinding, bool, error) {
+		if cur.RoleRef != want.RoleRef {
+			// roleRef is immutable: replace our own binding, only if unchanged since read
+			pre := metav1.Preconditions{UID: &cur.UID, ResourceVersion: &cur.ResourceVersion}
+			if err := rbs.Delete(ctx, cur.Name, metav1.DeleteOptions{Preconditions: &pre}); err != nil {
+				return nil, false, err
+			}
+			_, err := rbs.Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
+			return nil, false, err
 		}
-		_, err = rbs.Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
-		return err
-	}
-	if reflect.DeepEqual(cur.Subjects, want.Subjects) {
-		return nil
-	}
-	cur = cur.DeepCopy()
-	cur.Subjects = want.Subjects
-	_, err = rbs.Update(ctx, cur, metav1.UpdateOptions{FieldManager: FieldManager})
-	return err
+		if reflect.DeepEqual(cur.Subjects, want.Subjects) {
+			return nil, false, nil
+		}
+		cur = cur.DeepCopy()
+		cur.Subjects = want.Subjects
+		return cur, true, nil
+	})
 }
 
 // PlaceHubToken writes the hub's server URL, CA and token into the hosting
@@ -245,31 +245,20 @@ func PlaceHubToken(ctx context.Context, target kubernetes.Interface, token, hubS
 	if _, err := target.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: FieldManager}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("hosting cluster: namespace %s: %w", ESONamespace, err)
 	}
-	secrets := target.CoreV1().Secrets(ESONamespace)
-	cur, err := secrets.Get(ctx, HubCredentialsSecret, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		s := &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: HubCredentialsSecret, Namespace: ESONamespace, Labels: hubctlLabels("", "")},
-			Type:       corev1.SecretTypeOpaque,
-			Data:       data,
-		}
-		if _, err := secrets.Create(ctx, s, metav1.CreateOptions{FieldManager: FieldManager}); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
-		return nil
+	want := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: HubCredentialsSecret, Namespace: ESONamespace, Labels: hubctlLabels("", "")},
+		Type:       corev1.SecretTypeOpaque,
+		Data:       data,
 	}
+	err := ensureOwned(ctx, target.CoreV1().Secrets(ESONamespace), want, func(cur *corev1.Secret) (*corev1.Secret, bool, error) {
+		if maps.EqualFunc(cur.Data, data, func(a, b []byte) bool { return string(a) == string(b) }) {
+			return nil, false, nil
+		}
+		cur = cur.DeepCopy()
+		cur.Data = data
+		return cur, true, nil
+	})
 	if err != nil {
-		return fmt.Errorf("%s: %w", where, err)
-	}
-	if !isHubctl(&cur.ObjectMeta) {
-		return fmt.Errorf("%s: %w", where, ErrNotHubctlManaged)
-	}
-	if maps.EqualFunc(cur.Data, data, func(a, b []byte) bool { return string(a) == string(b) }) {
-		return nil
-	}
-	cur = cur.DeepCopy()
-	cur.Data = data
-	if _, err := secrets.Update(ctx, cur, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}
 	return nil

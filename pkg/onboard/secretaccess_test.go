@@ -8,14 +8,17 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/gitops-hub/gitops-hub/pkg/hubconfig"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
@@ -205,5 +208,38 @@ func TestClientSecretAccessRefusesForeignObjects(t *testing.T) {
 	}
 	if err := onboard.PlaceHubToken(ctx, target, "", "https://hub", nil); err == nil {
 		t.Error("empty token: no error")
+	}
+}
+
+// TestClientSecretAccessRepairsOwnObjects: hubctl's own Role and
+// RoleBinding, edited by hand, are put back (roleRef, immutable, by
+// replacing the binding).
+func TestClientSecretAccessRepairsOwnObjects(t *testing.T) {
+	ctx := context.Background()
+	own := map[string]string{hubconfig.ManagedByLabel: hubconfig.ManagedBy}
+	c := fake.NewClientset(
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: onboard.ESOSecretReaderRole, Namespace: "client-a", Labels: own},
+			Rules: []rbacv1.PolicyRule{{Verbs: []string{"*"}, APIGroups: []string{""}, Resources: []string{"secrets"}}}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "eso-c1", Namespace: "client-a", Labels: own},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "admin"},
+			Subjects: []rbacv1.Subject{{Kind: "Group", Name: "system:authenticated"}}},
+	)
+	// the fake has no TokenRequest: answer it
+	c.PrependReactor("create", "serviceaccounts", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "token" {
+			return false, nil, nil
+		}
+		return true, &authenticationv1.TokenRequest{Status: authenticationv1.TokenRequestStatus{Token: "t"}}, nil
+	})
+	if _, err := onboard.EnsureClientSecretAccess(ctx, c, "c1", "a", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := c.RbacV1().Roles("client-a").Get(ctx, onboard.ESOSecretReaderRole, metav1.GetOptions{})
+	if !slices.Equal(r.Rules[0].Verbs, []string{"get", "list", "watch"}) {
+		t.Errorf("role rules %+v", r.Rules)
+	}
+	rb, _ := c.RbacV1().RoleBindings("client-a").Get(ctx, "eso-c1", metav1.GetOptions{})
+	if rb.RoleRef.Kind != "Role" || rb.RoleRef.Name != onboard.ESOSecretReaderRole || len(rb.Subjects) != 1 || rb.Subjects[0].Name != "eso-c1" {
+		t.Errorf("binding %+v %+v", rb.RoleRef, rb.Subjects)
 	}
 }

@@ -187,6 +187,9 @@ func describe(s *v1alpha1.ApplicationSource) string {
 	return fmt.Sprintf("%s path %s", s.RepoURL, s.Path)
 }
 
+// Typed converts a generated Application (a JSON tree) to the typed form.
+func Typed(ga *generate.Application) (*v1alpha1.Application, error) { return typed(ga) }
+
 func typed(ga *generate.Application) (*v1alpha1.Application, error) {
 	b, err := json.Marshal(ga.Object)
 	if err != nil {
