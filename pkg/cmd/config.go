@@ -3,6 +3,8 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/kubernetes"
@@ -35,6 +37,11 @@ func (f *hubFlags) add(cmd *cobra.Command) {
 
 // client builds the hub's clientset the way kubectl does.
 func (f *hubFlags) client() (kubernetes.Interface, error) {
+	if _, err := strconv.Atoi(f.RequestTimeout); err != nil {
+		if _, err := time.ParseDuration(f.RequestTimeout); err != nil {
+			return nil, fmt.Errorf("--request-timeout %q: want a duration (30s, 2m) or a number of seconds", f.RequestTimeout)
+		}
+	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = f.Kubeconfig
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: f.Context, Timeout: f.RequestTimeout}

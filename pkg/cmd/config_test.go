@@ -112,6 +112,25 @@ func TestConfigBadHub(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "nope.yaml") {
 		t.Errorf("missing kubeconfig: exit %d\n%s", code, errOut)
 	}
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	const doc = `apiVersion: v1
+kind: Config
+clusters: [{name: hub, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: admin, user: {token: t}}]
+contexts: [{name: hub, context: {cluster: hub, user: admin}}]
+current-context: hub
+`
+	if err := os.WriteFile(kc, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = hubctl(ctx, "config", "list", "--kubeconfig", kc, "--context", "nope")
+	if code != 2 || !strings.Contains(errOut, "nope") {
+		t.Errorf("unknown context: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = hubctl(ctx, "config", "list", "--kubeconfig", kc, "--request-timeout", "soon")
+	if code != 2 || !strings.Contains(errOut, "soon") {
+		t.Errorf("bad --request-timeout: exit %d\n%s", code, errOut)
+	}
 	code, _, errOut = hubctl(ctx, "config", "set", "clientA")
 	if code != 2 || !strings.Contains(errOut, "accepts 2 arg") {
 		t.Errorf("missing NAME: exit %d\n%s", code, errOut)
