@@ -29,8 +29,10 @@ type ConfigSet struct {
 	Name   string
 	// Literals are KEY=VALUE.
 	Literals []string
-	// Files are KEY=PATH, or PATH (the key is the file's base name).
+	// Files are KEY=PATH, or PATH (the key is the file's base name). PATH
+	// "-" reads Stdin (once), which keeps a value off the command line.
 	Files []string
+	Stdin io.Reader
 }
 
 // Run reads the data and sets the Secret. Errors never quote a value.
@@ -61,12 +63,23 @@ func (o *ConfigSet) data() (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	stdinUsed := false
 	for _, f := range o.Files {
 		k, p, ok := cutKey(f)
 		if !ok {
 			k, p = filepath.Base(f), f
 		}
-		v, err := readBounded(p, hubconfig.MaxSecretBytes)
+		var v []byte
+		var err error
+		if p == "-" {
+			if !ok || stdinUsed || o.Stdin == nil {
+				return nil, errors.New("--from-file KEY=-: standard input gives one key, named")
+			}
+			stdinUsed = true
+			v, err = readAllBounded(o.Stdin, "standard input", hubconfig.MaxSecretBytes)
+		} else {
+			v, err = readBounded(p, hubconfig.MaxSecretBytes)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("--from-file %s: %w", k, err)
 		}
@@ -104,12 +117,17 @@ func readBounded(path string, max int64) ([]byte, error) {
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	return readAllBounded(f, path, max)
+}
+
+// readAllBounded reads r, named name in errors, up to max bytes.
+func readAllBounded(r io.Reader, name string, max int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
+		return nil, fmt.Errorf("%s: larger than %d bytes", name, max)
 	}
 	return b, nil
 }

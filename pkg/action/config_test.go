@@ -25,7 +25,8 @@ func TestConfigSetData(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := fake.NewClientset()
-	o := &action.ConfigSet{Hub: c, Client: "clientA", Name: "thanos", Literals: []string{"user=" + value, "empty="}, Files: []string{"config=" + objstore, objstore}}
+	o := &action.ConfigSet{Hub: c, Client: "clientA", Name: "thanos", Literals: []string{"user=" + value, "empty="},
+		Files: []string{"config=" + objstore, objstore, "piped=-"}, Stdin: strings.NewReader("from-stdin")}
 	in, err := o.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +35,7 @@ func TestConfigSetData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(s.Data["user"]) != value || string(s.Data["config"]) != "type: S3\n" || string(s.Data["objstore.yml"]) != "type: S3\n" || len(s.Data["empty"]) != 0 || len(s.Data) != 4 {
+	if string(s.Data["user"]) != value || string(s.Data["config"]) != "type: S3\n" || string(s.Data["objstore.yml"]) != "type: S3\n" || len(s.Data["empty"]) != 0 || string(s.Data["piped"]) != "from-stdin" || len(s.Data) != 5 {
 		t.Errorf("data keys %d", len(s.Data))
 	}
 	var out bytes.Buffer
@@ -49,7 +50,7 @@ func TestConfigSetData(t *testing.T) {
 		t.Fatal(err)
 	}
 	var back []hubconfig.Info
-	if err := json.Unmarshal(out.Bytes(), &back); err != nil || len(back) != 1 || len(back[0].Keys) != 4 || strings.Contains(out.String(), value) {
+	if err := json.Unmarshal(out.Bytes(), &back); err != nil || len(back) != 1 || len(back[0].Keys) != 5 || strings.Contains(out.String(), value) {
 		t.Errorf("json: %v\n%s", err, out.String())
 	}
 	if err := action.WriteSecretInfos(&out, "yaml", nil); err == nil {
@@ -73,6 +74,9 @@ func TestConfigSetBadInput(t *testing.T) {
 		"too large":       {Files: []string{"k=" + big}},
 		"bad key":         {Literals: []string{"a/b=" + value}},
 		"bad secret name": {Literals: []string{"k=v"}, Name: "UPPER"},
+		"stdin twice":     {Files: []string{"a=-", "b=-"}, Stdin: strings.NewReader(value)},
+		"stdin unnamed":   {Files: []string{"-"}, Stdin: strings.NewReader(value)},
+		"stdin too large": {Files: []string{"a=-"}, Stdin: bytes.NewReader(make([]byte, hubconfig.MaxSecretBytes+1))},
 	} {
 		c := fake.NewClientset()
 		o.Hub, o.Client = c, "clientA"

@@ -99,12 +99,12 @@ func newConfigSetCommand(streams Streams, hub *hubFlags) *cobra.Command {
 		Short: "Create or replace the Secret NAME of CLIENT on the hub",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Client, o.Name = args[0], args[1]
+			o.Client, o.Name, o.Stdin = args[0], args[1], cmd.InOrStdin()
 			return runConfigSet(cmd.Context(), streams, hub, o, format)
 		},
 	}
 	cmd.Flags().StringArrayVar(&o.Literals, "from-literal", nil, "a key and its value, KEY=VALUE (repeatable)")
-	cmd.Flags().StringArrayVar(&o.Files, "from-file", nil, "a key and the file holding its value, [KEY=]FILE (repeatable; the key defaults to the file's name)")
+	cmd.Flags().StringArrayVar(&o.Files, "from-file", nil, "a key and the file holding its value, [KEY=]FILE (repeatable; the key defaults to the file's name; KEY=- reads standard input)")
 	addOutputFlag(cmd, &format)
 	return cmd
 }

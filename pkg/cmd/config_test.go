@@ -19,8 +19,12 @@ import (
 )
 
 func hubctl(ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	return hubctlIn(ctx, "", args...)
+}
+
+func hubctlIn(ctx context.Context, stdin string, args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
-	code = cmd.Run(ctx, args, cmd.Streams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	code = cmd.Run(ctx, args, cmd.Streams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
 	return code, out.String(), errOut.String()
 }
 
@@ -64,6 +68,11 @@ func TestConfigAgainstHub(t *testing.T) {
 		t.Errorf("update:\n%s", out)
 	}
 	run(0, "set", "clientB", "thanos-objstore", "--from-file", "objstore.yml="+file)
+	code, out, errOut := hubctlIn(ctx, pw, append([]string{"config", "set", "clientB", "piped", "--from-file", "pw=-"}, kc...)...)
+	all.WriteString(out + errOut)
+	if s, err := hub.Client.CoreV1().Secrets("client-clientb").Get(ctx, "piped", metav1.GetOptions{}); code != 0 || err != nil || string(s.Data["pw"]) != pw {
+		t.Errorf("set from standard input: exit %d, %v\n%s", code, err, errOut)
+	}
 
 	out = run(0, "get", "clientA", "grafana-admin")
 	if !strings.Contains(out, "admin-password") || !strings.Contains(out, "hubctl") {
