@@ -55,6 +55,7 @@ as Argo CD would, what every ApplicationSet of the GitOps tree deploys where.`,
 	root.AddCommand(newUpCommand(streams))
 	root.AddCommand(newDownCommand(streams))
 	root.AddCommand(newStatusCommand(streams))
+	root.AddCommand(newConfigCommand(streams))
 	root.AddCommand(newInternalCommand())
 	root.AddCommand(newVersionCommand(streams))
 	return root
