@@ -7,11 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"path"
-	"strings"
 	"testing/fstest"
 
-	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
 	"github.com/gitops-hub/gitops-hub/pkg/render/manifests"
 	"github.com/gitops-hub/gitops-hub/pkg/source"
@@ -36,13 +33,11 @@ func (r *Renderer) InputDigest(ctx context.Context, ga *generate.Application) (d
 	if err != nil {
 		return "", false
 	}
-	srcs := app.Spec.Sources
-	single := len(srcs) == 0
-	if single {
-		if app.Spec.Source == nil {
-			return "", false
-		}
-		srcs = []v1alpha1.ApplicationSource{*app.Spec.Source}
+	// The one walk that render and values use (source.AppSources and
+	// source.Resolver), so that diff never sees other sources or paths.
+	srcs, err := source.AppSources(app)
+	if err != nil {
+		return "", false
 	}
 	h := sha256.New()
 	write := func(v any) {
@@ -50,36 +45,26 @@ func (r *Renderer) InputDigest(ctx context.Context, ga *generate.Application) (d
 		h.Write(b)
 		h.Write([]byte{0})
 	}
-	write([]any{app.Name, app.Spec.Destination.Namespace, srcs, r.opts.KubeVersion, r.opts.APIVersions})
-	for i := range srcs {
+	write([]any{app.Name, app.Spec.Destination.Namespace, app.Spec.Source, app.Spec.Sources, r.opts.KubeVersion, r.opts.APIVersions})
+	res := &source.Resolver{Repos: r.opts.Repos}
+	for _, as := range srcs {
 		if ctx.Err() != nil {
 			return "", false
 		}
-		s := &srcs[i]
-		if s.Ref != "" && s.Chart == "" && s.Path == "" {
-			continue // provides files only; what is read from it is in the value files
-		}
-		idx := i
-		if single {
-			idx = -1
-		}
+		s := as.Source
 		if s.Chart != "" {
 			// Value files relative to the chart come from the chart, which
-			// the source pins; an empty local file system leaves them out of
-			// the digest (or fails, and the caller renders).
-			in, err := source.ResolveHelmWithOptions(app, idx, r.opts.Repos, fstest.MapFS{}, source.Options{})
+			// the source pins; an empty file system leaves them out of the
+			// digest (or fails, and the caller renders).
+			in, err := res.Helm(app, as, fstest.MapFS{})
 			if err != nil {
 				return "", false
 			}
 			write(in)
 			continue
 		}
-		repo, found := r.opts.Repos.Lookup(s.RepoURL)
-		if !found {
-			return "", false
-		}
-		dir := path.Clean(strings.TrimPrefix(s.Path, "/"))
-		if strings.HasPrefix(dir, "../") || dir == ".." {
+		repo, dir, err := res.GitSource(s)
+		if err != nil {
 			return "", false
 		}
 		typ, err := manifests.SourceType(repo, dir, s)
@@ -92,7 +77,7 @@ func (r *Renderer) InputDigest(ctx context.Context, ga *generate.Application) (d
 				return "", false // Jsonnet may import files outside the directory
 			}
 		case manifests.SourceTypeHelm:
-			in, err := source.ResolveHelmWithOptions(app, idx, r.opts.Repos, repo, source.Options{AppPath: dir})
+			in, err := res.Helm(app, as, nil)
 			if err != nil {
 				return "", false
 			}
