@@ -110,7 +110,12 @@ type chartSource struct {
 
 func (s *chartSource) Load(ctx context.Context, ref helm.ChartRef) (*chart.Chart, error) {
 	if s.dir != "" && !s.mirrored(ref.RepoURL) {
-		ref.RepoURL = s.dir
+		// The charts folder serves this repository: a mirror of it, the only
+		// way a local folder may serve charts (helm.Cache refuses a folder as
+		// a repoURL).
+		viaDir := &helm.Cache{Dir: s.cache.Dir, Limits: s.cache.Limits,
+			Mirrors: []helm.Mirror{{From: ref.RepoURL, To: s.dir}}}
+		return viaDir.Load(ctx, ref)
 	}
 	return s.cache.Load(ctx, ref)
 }
