@@ -141,8 +141,8 @@ stringData:
 // chart server into a hosting cluster, picks up a new commit, survives the
 // hosting apiserver being stopped and started, and tears down.
 func TestArgoCDEndToEnd(t *testing.T) {
-	bin := requireReal(t, append(clusterBinaryNames(), argoCDBinaryNames()...)...)
-	for _, tool := range []string{"redis-server", "git", "kubectl"} {
+	bin := requireReal(t, append(clusterBinaryNames(), append(argoCDBinaryNames(), RedisBinary)...)...)
+	for _, tool := range []string{"git", "kubectl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			unavailable(t, "%s not on PATH", tool)
 		}

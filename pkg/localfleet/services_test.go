@@ -237,11 +237,11 @@ func TestStartChartServer(t *testing.T) {
 }
 
 func TestStartRedis(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		unavailable(t, "redis-server not on PATH (apt-get install -y redis-server)")
-	}
 	ctx := context.Background()
 	f := testFleet(t, "hub")
+	if !isExecutable(f.Bin(RedisBinary)) {
+		unavailable(t, "%s not in %s (hack/tools/build.sh redis)", RedisBinary, f.binDir())
+	}
 	if err := f.StartRedis(ctx); err != nil {
 		t.Fatal(err)
 	}

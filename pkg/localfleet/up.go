@@ -122,7 +122,7 @@ func (f *Fleet) ArgoCDAction(opts ArgoCDOptions) Action {
 
 // CheckPrerequisites checks, all at once, what a create needs: the fleet's
 // description (Validate), the binaries in BinDir (Argo CD's only when
-// argoCD), kubectl, redis-server, git, and the network (an isolated
+// argoCD), kubectl, redis (miniredis in BinDir), git, and the network (an isolated
 // namespace unless AllowHostNetwork).
 func (f *Fleet) CheckPrerequisites(argoCD bool) error {
 	if err := f.Validate(); err != nil {
@@ -143,13 +143,11 @@ func (f *Fleet) CheckPrerequisites(argoCD bool) error {
 			errs = append(errs, fmt.Errorf("missing in %s: %s (build them with hack/tools/build.sh argocd helm, or set $%s)", f.binDir(), strings.Join(missing, ", "), EnvBinDir))
 		}
 	}
-	for _, tool := range []struct{ name, hint string }{
-		{"redis-server", "Debian/Ubuntu: apt-get install -y redis-server"},
-		{"git", "Debian/Ubuntu: apt-get install -y git"},
-	} {
-		if _, err := exec.LookPath(tool.name); err != nil {
-			errs = append(errs, fmt.Errorf("%s not found on PATH (%s)", tool.name, tool.hint))
-		}
+	if _, err := f.redisCommand("", 0); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		errs = append(errs, fmt.Errorf("git not found on PATH (Debian/Ubuntu: apt-get install -y git)"))
 	}
 	if err := f.checkNetwork(); err != nil {
 		errs = append(errs, err)
