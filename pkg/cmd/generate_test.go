@@ -144,6 +144,42 @@ func TestGenerateShippedTreeFacts(t *testing.T) {
 	}
 }
 
+// TestShippedTreeIsProductionOnly: the shipped tree generates the production
+// fleet only. The local fleet's clusters, loopback URLs and fixed passwords
+// live in its overlay (hack/local-fleet/overlay), laid over the tree only by
+// hubctl up.
+func TestShippedTreeIsProductionOnly(t *testing.T) {
+	out, errOut, code := run(t, "generate", "--repo", repoRoot, "-o", "yaml")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, bad := range []string{"127.0.0.1", "local-develop", "local-staging", "provider: local"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("generate on the shipped tree mentions %q", bad)
+		}
+	}
+	for _, top := range []string{"bootstrap", "clusters", "environments"} {
+		err := filepath.WalkDir(filepath.Join(repoRoot, top), func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, bad := range []string{"127.0.0.1", "adminPassword:"} {
+				if strings.Contains(string(data), bad) {
+					t.Errorf("%s: a local-fleet fixture (%q) in the production tree", p, bad)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func toStrings(l []any) []string {
 	out := make([]string, len(l))
 	for i, v := range l {
@@ -248,8 +284,8 @@ func TestGenerateInvalidApplications(t *testing.T) {
 	}
 	golden(t, "generate-invalid-apps.table", out)
 	yamlOut, _, _ := run(t, "generate", "--repo", repoRoot, "--appset", "testdata/bad/invalid-apps.yaml")
-	if n := strings.Count(yamlOut, "kind: Application\n"); n != 4 {
-		t.Errorf("%d Applications printed, want the 4 valid ones (one per develop cluster)", n)
+	if n := strings.Count(yamlOut, "kind: Application\n"); n != 3 {
+		t.Errorf("%d Applications printed, want the 3 valid ones (one per develop cluster)", n)
 	}
 	if strings.Contains(yamlOut, "probe-dup") || strings.Contains(yamlOut, "probe-lost") {
 		t.Error("an invalid Application was printed")

@@ -97,6 +97,13 @@ func redisPing(ctx context.Context, addr string) error {
 // The bare repository fetches from repoDir (no hooks of repoDir run), and a
 // shallow clone (as CI checks out) works.
 func (f *Fleet) Publish(ctx context.Context, repoDir string) (string, error) {
+	return f.PublishOverlay(ctx, repoDir, nil)
+}
+
+// PublishOverlay is Publish, but with ov (when not nil) the branch points at
+// a commit on top of HEAD whose tree is HEAD's with the overlay applied (see
+// Overlay). It returns the published commit.
+func (f *Fleet) PublishOverlay(ctx context.Context, repoDir string, ov *Overlay) (string, error) {
 	src, err := filepath.Abs(repoDir)
 	if err != nil {
 		return "", err
@@ -138,27 +145,49 @@ func (f *Fleet) Publish(ctx context.Context, repoDir string) (string, error) {
 			return "", fmt.Errorf("publish %s into %s: %w", src, bare, err)
 		}
 	}
-	got, err := runGit(ctx, git, bare, "rev-parse", "--verify", "refs/heads/"+Branch)
-	if err != nil || got != head {
-		return "", fmt.Errorf("publish: %s has %s at %s, want %s (%v)", bare, Branch, got, head, err)
+	want := head
+	if ov != nil {
+		if want, err = ov.commit(ctx, git, bare, head); err != nil {
+			return "", fmt.Errorf("publish %s: %w", src, err)
+		}
+		if _, err := runGit(ctx, git, bare, "update-ref", "refs/heads/"+Branch, want); err != nil {
+			return "", fmt.Errorf("publish %s into %s: %w", src, bare, err)
+		}
 	}
-	return head, nil
+	got, err := runGit(ctx, git, bare, "rev-parse", "--verify", "refs/heads/"+Branch)
+	if err != nil || got != want {
+		return "", fmt.Errorf("publish: %s has %s at %s, want %s (%v)", bare, Branch, got, want, err)
+	}
+	return want, nil
 }
 
 // runGit runs git in dir without the caller's GIT_* variables and returns
 // its trimmed stdout.
 func runGit(ctx context.Context, git, dir string, args ...string) (string, error) {
+	return runGitIn(ctx, git, dir, nil, nil, args...)
+}
+
+// runGitIn is runGit with extra environment variables (GIT_INDEX_FILE, ...)
+// and stdin.
+func runGitIn(ctx context.Context, git, dir string, env []string, stdin io.Reader, args ...string) (string, error) {
+	out, err := runGitRaw(ctx, git, dir, env, stdin, args...)
+	return strings.TrimSpace(string(out)), err
+}
+
+// runGitRaw is runGitIn with stdout as it is.
+func runGitRaw(ctx context.Context, git, dir string, env []string, stdin io.Reader, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, git, args...)
 	cmd.Dir = dir
-	cmd.Env = append(filterEnv(os.Environ(), func(k string) bool { return strings.HasPrefix(k, "GIT_") }),
-		"GIT_TERMINAL_PROMPT=0")
+	cmd.Stdin = stdin
+	cmd.Env = append(append(filterEnv(os.Environ(), func(k string) bool { return strings.HasPrefix(k, "GIT_") }),
+		"GIT_TERMINAL_PROMPT=0"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
-	return strings.TrimSpace(stdout.String()), nil
+	return stdout.Bytes(), nil
 }
 
 // StartGitDaemon starts `git daemon` serving <state>/git read-only on
