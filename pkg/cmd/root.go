@@ -48,6 +48,7 @@ as Argo CD would, what every ApplicationSet of the GitOps tree deploys where.`,
 	root.AddCommand(newGenerateCommand(streams))
 	root.AddCommand(newRenderCommand(streams))
 	root.AddCommand(newValuesCommand(streams))
+	root.AddCommand(newChartsCommand(streams))
 	root.AddCommand(newUpCommand(streams))
 	root.AddCommand(newDownCommand(streams))
 	root.AddCommand(newStatusCommand(streams))
