@@ -6,11 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"runtime"
 	"sort"
 	"sync"
+	"testing/fstest"
 
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
 	"github.com/gitops-hub/gitops-hub/pkg/loader"
@@ -32,9 +34,12 @@ type Generate struct {
 	// AppSetFiles are ApplicationSet files; default: every ApplicationSet
 	// under bootstrap/ of the repository.
 	AppSetFiles []string
-	// ClusterFiles are multi-document files of cluster Secrets; default:
+	// ClusterFiles are multi-document files of cluster Secrets (or v1 Lists
+	// of them, as kubectl writes); "-" reads Stdin. Default:
 	// clusters/*/cluster.yaml of the repository.
 	ClusterFiles []string
+	// Stdin is read for a ClusterFiles entry "-".
+	Stdin io.Reader
 	// Clusters keeps only Applications whose destination is one of these
 	// cluster names.
 	Clusters []string
@@ -53,6 +58,25 @@ type GenerateResult struct {
 	Errors []error
 	// Warnings are accepted-but-suspicious inputs.
 	Warnings []string
+}
+
+// maxStdin bounds what --clusters - reads (a registry of 100,000 cluster
+// Secrets is well below it).
+const maxStdin = 512 << 20
+
+// stdinFile reads r (standard input) whole, as the file "<stdin>".
+func stdinFile(r io.Reader) (loader.File, error) {
+	if r == nil {
+		return loader.File{}, errors.New("--clusters -: no standard input")
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxStdin+1))
+	if err != nil {
+		return loader.File{}, fmt.Errorf("--clusters -: reading standard input: %w", err)
+	}
+	if len(data) > maxStdin {
+		return loader.File{}, fmt.Errorf("--clusters -: standard input holds more than %d MiB", maxStdin>>20)
+	}
+	return loader.File{FS: fstest.MapFS{"stdin": &fstest.MapFile{Data: data, Mode: 0o444}}, Path: "stdin", Name: "<stdin>"}, nil
 }
 
 func (g *Generate) repoFS() fs.FS {
@@ -91,8 +115,21 @@ func (g *Generate) Run(ctx context.Context) (*GenerateResult, error) {
 		}
 		clusterFiles = loader.RepoFiles(repo, paths...)
 	} else {
+		stdinRead := false
 		for _, f := range g.ClusterFiles {
-			clusterFiles = append(clusterFiles, loader.LocalFile(f))
+			if f != "-" {
+				clusterFiles = append(clusterFiles, loader.LocalFile(f))
+				continue
+			}
+			if stdinRead {
+				return nil, errors.New("--clusters -: standard input given twice")
+			}
+			stdinRead = true
+			file, err := stdinFile(g.Stdin)
+			if err != nil {
+				return nil, err
+			}
+			clusterFiles = append(clusterFiles, file)
 		}
 	}
 

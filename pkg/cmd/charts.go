@@ -45,7 +45,7 @@ nothing.`,
 		},
 	}
 	f := c.Flags()
-	addGenerateFlags(f, &o.Generate)
+	addGenerateFlags(f, &o.Generate, streams)
 	f.StringArrayVar(&o.ChartMirrors, "chart-mirror", nil, "rewrite a chart repository URL: FROM=TO, TO a Helm repository URL, oci:// registry or folder of packaged charts (repeatable)")
 	f.StringVar(&o.Config, "config", "", "config file with chartMirrors (default: hubctl.yaml in --repo, if present)")
 	f.StringVar(&o.CacheDir, "cache-dir", "", "chart cache (default $HUBCTL_CACHE_DIR or $XDG_CACHE_HOME/gitops-hub/charts)")

@@ -305,3 +305,47 @@ func TestGenerateClusterFilter(t *testing.T) {
 		t.Error("an Application for another cluster was printed")
 	}
 }
+
+// TestGenerateClustersKubectlList: --clusters takes what the README's recipe
+// (kubectl get secret -o yaml) writes, a v1 List, from a file or from
+// standard input with "-".
+func TestGenerateClustersKubectlList(t *testing.T) {
+	var items []string
+	for _, name := range []string{"eks-develop-clientA-services", "eks-develop-clientB-services"} {
+		data, err := os.ReadFile(filepath.Join(repoRoot, "clusters", name, "cluster.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var obj map[string]any
+		if err := yaml.Unmarshal(data, &obj); err != nil {
+			t.Fatal(err)
+		}
+		b, err := yaml.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, "- "+strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", "\n  "))
+	}
+	list := "apiVersion: v1\nitems:\n" + strings.Join(items, "\n") + "\nkind: List\nmetadata:\n  resourceVersion: \"\"\n"
+	file := filepath.Join(t.TempDir(), "fleet.yaml")
+	if err := os.WriteFile(file, []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromFile, errOut, code := run(t, "generate", "--repo", repoRoot, "--clusters", file, "-o", "table")
+	if code != ExitOK {
+		t.Fatalf("--clusters LIST: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(fromFile, "eks-develop-clientA-services") || !strings.Contains(fromFile, "eks-develop-clientB-services") || strings.Contains(fromFile, "eks-prod") {
+		t.Errorf("table:\n%s", fromFile)
+	}
+	var out, stderr bytes.Buffer
+	code = Run(context.Background(), []string{"generate", "--repo", repoRoot, "--clusters", "-", "-o", "table"},
+		Streams{In: strings.NewReader(list), Out: &out, ErrOut: &stderr})
+	if code != ExitOK || out.String() != fromFile {
+		t.Errorf("--clusters -: exit %d, stderr %s\n%s", code, stderr.String(), out.String())
+	}
+	_, errOut, code = run(t, "generate", "--repo", repoRoot, "--clusters", "-", "--clusters", "-")
+	if code != ExitError || !strings.Contains(errOut, "twice") {
+		t.Errorf("stdin twice: exit %d: %s", code, errOut)
+	}
+}

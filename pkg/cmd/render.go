@@ -52,7 +52,7 @@ errors are reported at the end and the exit status is then 2.`,
 		},
 	}
 	f := c.Flags()
-	addGenerateFlags(f, &o.Generate)
+	addGenerateFlags(f, &o.Generate, streams)
 	addSourceFlags(f, &o.Render)
 	f.StringArrayVar(&o.Apps, "app", nil, "only this Application, addon (ApplicationSet, with or without addons-) or chart (repeatable)")
 	f.StringArrayVar(&o.Apps, "addon", nil, "alias of --app")
