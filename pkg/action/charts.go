@@ -85,10 +85,7 @@ func (p *ChartsPull) Run(ctx context.Context) (*ChartsPullResult, error) {
 	if st, err := os.Stat(p.Dir); err == nil && !st.IsDir() {
 		return nil, fmt.Errorf("charts pull: %s is not a folder", p.Dir)
 	}
-	repoDir := p.Repo
-	if repoDir == "" {
-		repoDir = "."
-	}
+	repoDir := RepoRoot(p.Repo)
 	revFS, err := gitfs.Open(ctx, repoDir, p.Revision)
 	if err != nil {
 		return nil, err

@@ -9,8 +9,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
+	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"testing/fstest"
 
@@ -27,7 +30,9 @@ const (
 
 // Generate evaluates ApplicationSets offline.
 type Generate struct {
-	// Repo is the repository folder (default ".").
+	// Repo is the repository folder; "" means RepoRoot: the Git working
+	// tree containing the working directory. A relative AppSetFiles entry
+	// is read from an explicitly given Repo.
 	Repo string
 	// RepoFS overrides Repo (tests, Git revisions).
 	RepoFS fs.FS
@@ -83,11 +88,7 @@ func (g *Generate) repoFS() fs.FS {
 	if g.RepoFS != nil {
 		return g.RepoFS
 	}
-	repo := g.Repo
-	if repo == "" {
-		repo = "."
-	}
-	return os.DirFS(repo)
+	return os.DirFS(RepoRoot(g.Repo))
 }
 
 // Run executes the pipeline: load → registry and ApplicationSets → generate
@@ -99,11 +100,21 @@ func (g *Generate) Run(ctx context.Context) (*GenerateResult, error) {
 	if len(g.AppSetFiles) == 0 {
 		paths, err := loader.WalkYAML(repo, BootstrapDir)
 		if err != nil {
-			return nil, fmt.Errorf("finding ApplicationSets under %s/: %w", BootstrapDir, err)
+			return nil, fmt.Errorf("finding ApplicationSets under %s/ of the repository %s (run hubctl inside the repository or pass --repo): %w",
+				BootstrapDir, absPath(RepoRoot(g.Repo)), err)
 		}
 		setFiles = loader.RepoFiles(repo, paths...)
 	} else {
 		for _, f := range g.AppSetFiles {
+			// With --repo, a relative path names a file of the repository.
+			if g.Repo != "" && !filepath.IsAbs(f) {
+				clean := filepath.ToSlash(filepath.Clean(f))
+				if clean == ".." || strings.HasPrefix(clean, "../") {
+					return nil, fmt.Errorf("--appset %s: outside the repository %s (relative paths are read from --repo)", f, g.Repo)
+				}
+				setFiles = append(setFiles, loader.File{FS: repo, Path: clean, Name: path.Join(filepath.ToSlash(g.Repo), clean)})
+				continue
+			}
 			setFiles = append(setFiles, loader.LocalFile(f))
 		}
 	}
@@ -111,7 +122,7 @@ func (g *Generate) Run(ctx context.Context) (*GenerateResult, error) {
 	if len(g.ClusterFiles) == 0 {
 		paths, err := fs.Glob(repo, ClusterRegistry)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("cluster registry %s of the repository %s: %w", ClusterRegistry, absPath(RepoRoot(g.Repo)), err)
 		}
 		clusterFiles = loader.RepoFiles(repo, paths...)
 	} else {

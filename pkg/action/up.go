@@ -175,12 +175,7 @@ func (u *Up) NewFleet() (*localfleet.Fleet, []*registry.Cluster, error) {
 	return f, locals, nil
 }
 
-func (u *Up) repo() string {
-	if u.Repo == "" {
-		return "."
-	}
-	return u.Repo
-}
+func (u *Up) repo() string { return RepoRoot(u.Repo) }
 
 func (u *Up) progress() io.Writer {
 	if u.Progress == nil {

@@ -43,7 +43,7 @@ A failed up names the failed step and its logs and leaves nothing running.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.Repo, "repo", ".", "repository (its HEAD, with the local overlay hack/local-fleet/overlay laid over it, is served to Argo CD)")
+	f.StringVar(&o.Repo, "repo", "", "repository (its HEAD, with the local overlay hack/local-fleet/overlay laid over it, is served to Argo CD; default: the Git working tree containing the working directory)")
 	f.StringVar(&o.StateDir, "state-dir", os.Getenv("HUBCTL_STATE_DIR"), "state directory (default $HUBCTL_STATE_DIR or $XDG_STATE_HOME/gitops-hub/fleet)")
 	f.StringVar(&o.BinDir, "bin-dir", os.Getenv("HUBCTL_BIN_DIR"), "directory of etcd, kube-apiserver, kwokctl, argocd, ... (default $HUBCTL_BIN_DIR or the hack/tools cache)")
 	f.StringVar(&o.ChartsDir, "charts", "", "Helm repository folder served to Argo CD (default $HUBCTL_CHARTS_DIR; make one with hubctl charts pull DIR)")

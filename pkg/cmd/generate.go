@@ -51,8 +51,8 @@ the valid ones); 2 on an error (nothing is printed on stdout).`,
 // (--clusters - reads streams.In).
 func addGenerateFlags(f *pflag.FlagSet, g *action.Generate, streams Streams) {
 	g.Stdin = streams.In
-	f.StringVar(&g.Repo, "repo", ".", "repository folder (ApplicationSets under bootstrap/, registry in clusters/, files for Git generators)")
-	f.StringArrayVar(&g.AppSetFiles, "appset", nil, "ApplicationSet file (repeatable; default: all under bootstrap/ of --repo)")
+	f.StringVar(&g.Repo, "repo", "", "repository folder (ApplicationSets under bootstrap/, registry in clusters/, files for Git generators; default: the Git working tree containing the working directory)")
+	f.StringArrayVar(&g.AppSetFiles, "appset", nil, "ApplicationSet file (repeatable; default: all under bootstrap/ of --repo); with --repo, a relative path is read from the repository")
 	f.StringArrayVar(&g.ClusterFiles, "clusters", nil, "multi-document YAML of Argo CD cluster Secrets, or a v1 List of them as kubectl get -o yaml writes; - reads standard input (repeatable; default: clusters/*/cluster.yaml of --repo)")
 	f.StringArrayVar(&g.Clusters, "cluster", nil, "only Applications deployed to this cluster (repeatable)")
 }

@@ -236,7 +236,13 @@ func TestGenerateBadInput(t *testing.T) {
 		{"bad output format", []string{"-o", "xml"}, []string{`--output "xml"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"generate", "--repo", repoRoot}, tc.args...)
+			args := []string{"generate", "--repo", repoRoot}
+			for i, a := range tc.args {
+				if i > 0 && tc.args[i-1] == "--appset" {
+					a = absPath(t, a) // with --repo, a relative --appset is read from the repository
+				}
+				args = append(args, a)
+			}
 			if !contains(tc.args, "--clusters") {
 				args = append(args, "--clusters", clusters)
 			}
@@ -256,6 +262,15 @@ func TestGenerateBadInput(t *testing.T) {
 	}
 }
 
+func absPath(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func contains(l []string, s string) bool {
 	for _, v := range l {
 		if v == s {
@@ -269,7 +284,7 @@ func contains(l []string, s string) bool {
 // CD (applicationset_controller.go validateGeneratedApplications): the
 // invalid ones are reported and left out, the valid ones printed, exit 1.
 func TestGenerateInvalidApplications(t *testing.T) {
-	out, errOut, code := run(t, "generate", "--repo", repoRoot, "--appset", "testdata/bad/invalid-apps.yaml", "-o", "table")
+	out, errOut, code := run(t, "generate", "--repo", repoRoot, "--appset", absPath(t, "testdata/bad/invalid-apps.yaml"), "-o", "table")
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitFindings, errOut)
 	}
@@ -283,7 +298,7 @@ func TestGenerateInvalidApplications(t *testing.T) {
 		}
 	}
 	golden(t, "generate-invalid-apps.table", out)
-	yamlOut, _, _ := run(t, "generate", "--repo", repoRoot, "--appset", "testdata/bad/invalid-apps.yaml")
+	yamlOut, _, _ := run(t, "generate", "--repo", repoRoot, "--appset", absPath(t, "testdata/bad/invalid-apps.yaml"))
 	if n := strings.Count(yamlOut, "kind: Application\n"); n != 3 {
 		t.Errorf("%d Applications printed, want the 3 valid ones (one per develop cluster)", n)
 	}
@@ -347,5 +362,41 @@ func TestGenerateClustersKubectlList(t *testing.T) {
 	_, errOut, code = run(t, "generate", "--repo", repoRoot, "--clusters", "-", "--clusters", "-")
 	if code != ExitError || !strings.Contains(errOut, "twice") {
 		t.Errorf("stdin twice: exit %d: %s", code, errOut)
+	}
+}
+
+// TestRepoRootDiscovery: run from a subdirectory of the repository, hubctl
+// finds the repository's root as git does; outside any repository, the
+// error names the path it tried. With --repo, a relative --appset is a file
+// of the repository.
+func TestRepoRootDiscovery(t *testing.T) {
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, code := run(t, "generate", "--repo", root, "-o", "table")
+	if code != ExitOK {
+		t.Fatal(code)
+	}
+	t.Chdir(filepath.Join(root, "environments", "develop"))
+	got, errOut, code := run(t, "generate", "-o", "table")
+	if code != ExitOK || got != want {
+		t.Errorf("from a subdirectory: exit %d, %s\n%s", code, errOut, got)
+	}
+
+	outside := t.TempDir()
+	t.Chdir(outside)
+	_, errOut, code = run(t, "generate")
+	if code != ExitError || !strings.Contains(errOut, outside) || !strings.Contains(errOut, "--repo") {
+		t.Errorf("outside a repository: exit %d: %s", code, errOut)
+	}
+
+	const appset = "bootstrap/control-plane/addons/oss/appset-argocd.yaml"
+	out, errOut, code := run(t, "generate", "--repo", root, "--appset", appset, "-o", "table")
+	if code != ExitOK || !strings.Contains(out, "ADDONS-ARGOCD") || strings.Contains(out, "ADDONS-BACKSTAGE") {
+		t.Errorf("--repo with a relative --appset: exit %d: %s\n%s", code, errOut, out)
+	}
+	if _, errOut, code := run(t, "generate", "--repo", root, "--appset", "../x.yaml"); code != ExitError || !strings.Contains(errOut, "outside the repository") {
+		t.Errorf("--appset ../x.yaml: exit %d: %s", code, errOut)
 	}
 }
