@@ -17,7 +17,7 @@ import (
 )
 
 // argoCDSetup is what bootstrap puts into the hub before the controllers
-// start (here by hand, as /work/shared/local-fleet/argocd/argocd-setup.yaml).
+// start (here by hand: the namespace, Argo CD's ConfigMaps and Secret).
 const argoCDSetup = `apiVersion: v1
 kind: Namespace
 metadata: {name: argocd}

@@ -143,7 +143,7 @@ func loadShared(t testing.TB, name, version string) *chart.Chart {
 
 // Every chart version of the shared repository, loaded over HTTP (index.yaml with relative
 // URLs, like `helm pull --repo`), renders with default values. The document counts are
-// those of `helm template test <tgz> --namespace x` listed in shared/charts/README.md (Helm
+// those of `helm template test <tgz> --namespace x` for these upstream packages (Helm
 // v3.22.0 built with Kubernetes v1.37 capabilities, without --include-crds).
 func TestLoadAndRenderEveryChartInIndex(t *testing.T) {
 	dir := sharedCharts(t)
@@ -176,7 +176,7 @@ func TestLoadAndRenderEveryChartInIndex(t *testing.T) {
 				}
 				ds := docs(t, out)
 				if w, ok := want[id]; ok && len(ds) != w {
-					t.Errorf("%d documents, want %d (shared/charts/README.md)", len(ds), w)
+					t.Errorf("%d documents, want %d (helm template test <tgz> --namespace x)", len(ds), w)
 				}
 				// And with this package's defaults (DefaultKubeVersion, CRDs included).
 				out, err = Template(context.Background(), Request{Chart: ch, ReleaseName: name, Namespace: "ns-" + name})
@@ -519,7 +519,7 @@ func TestPrecedence_SkipCRDsDropsKubePrometheusStackCRDs(t *testing.T) {
 	}
 	dw, dwo := docs(t, with), docs(t, without)
 	if n := countKind(dw, "CustomResourceDefinition"); n != 10 {
-		t.Errorf("%d CRDs with CRDs included, want 10 (132-122 in shared/charts/README.md)", n)
+		t.Errorf("%d CRDs with CRDs included, want 10 (132-122 documents with and without --include-crds)", n)
 	}
 	if find(dw, "CustomResourceDefinition", "prometheuses.monitoring.coreos.com") == nil {
 		t.Error("CRD prometheuses.monitoring.coreos.com missing")
