@@ -14,7 +14,9 @@ import (
 
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/repo"
+	"sigs.k8s.io/yaml"
 
+	"github.com/gitops-hub/gitops-hub/pkg/fsutil"
 	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/render/helm"
 )
@@ -262,16 +264,11 @@ func writeIndex(dir string, pulled []PulledChart) (bool, error) {
 		idx.Merge(old)
 	}
 	idx.SortEntries()
-	tmp, err := os.CreateTemp(dir, ".index.yaml.tmp-")
+	data, err := yaml.Marshal(idx) // as IndexFile.WriteFile, but atomically
 	if err != nil {
 		return false, err
 	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	if err := idx.WriteFile(tmp.Name(), 0o644); err != nil {
-		return false, err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := fsutil.WriteFileAtomic(path, data, 0o644); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -290,21 +287,5 @@ func writeFileAtomic(dir, name string, data []byte) error {
 	if err := checkFileName(name); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+name+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, name))
+	return fsutil.WriteFileAtomic(filepath.Join(dir, name), data, 0o644)
 }

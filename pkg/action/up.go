@@ -198,6 +198,9 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 	if charts == "" {
 		return nil, errNoChartsDir
 	}
+	if charts, err = filepath.Abs(charts); err != nil { // the chart server runs in another directory
+		return nil, err
+	}
 	hubChart, err := chartloader.Load(filepath.Join(charts, HubChart))
 	if err != nil {
 		return nil, fmt.Errorf("the hub's Argo CD chart: %w (set --charts to a Helm repository folder holding %s: `hubctl charts pull DIR` makes one)", err, HubChart)
