@@ -2,6 +2,7 @@ package testcharts
 
 import (
 	"os"
+	"runtime"
 	"path/filepath"
 	"testing"
 
@@ -54,5 +55,46 @@ func TestUpstream(t *testing.T) {
 	t.Setenv(EnvChartsDir, dir)
 	if got, err := upstream(); err != nil || got != dir {
 		t.Fatalf("upstream() = %q, %v; want %q", got, err, dir)
+	}
+}
+
+// recorder is a testing.TB that records whether the test was skipped or
+// failed instead of stopping it.
+type recorder struct {
+	testing.TB
+	skipped, failed bool
+}
+
+func (r *recorder) Helper() {}
+
+// Skip and Fatalf stop the calling goroutine, as testing's do.
+func (r *recorder) Skip(...any)           { r.skipped = true; runtime.Goexit() }
+func (r *recorder) Fatalf(string, ...any) { r.failed = true; runtime.Goexit() }
+
+// call runs Upstream on r in its own goroutine.
+func (r *recorder) call() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Upstream(r)
+	}()
+	<-done
+}
+
+// Without real charts a test is skipped, and fails instead under
+// HUBCTL_REQUIRE_REAL_CLUSTERS=1.
+func TestUpstreamSkipOrFail(t *testing.T) {
+	t.Setenv(EnvChartsDir, "")
+	t.Setenv(EnvRequireReal, "")
+	r := &recorder{TB: t}
+	r.call()
+	if !r.skipped || r.failed {
+		t.Errorf("without $%s: skipped %v, failed %v; want a skip", EnvChartsDir, r.skipped, r.failed)
+	}
+	t.Setenv(EnvRequireReal, "1")
+	r = &recorder{TB: t}
+	r.call()
+	if r.skipped || !r.failed {
+		t.Errorf("under $%s=1: skipped %v, failed %v; want a failure", EnvRequireReal, r.skipped, r.failed)
 	}
 }
