@@ -2,8 +2,8 @@ package testcharts
 
 import (
 	"os"
-	"runtime"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"helm.sh/helm/v3/pkg/repo"
