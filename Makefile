@@ -19,8 +19,8 @@ all: build
 build: ## bin/hubctl
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/hubctl ./cmd/hubctl
 
-prereqs: ## check the commands the local fleet needs (git, unshare, ip, ...) before any long step
-	@bash hack/prereqs.sh
+prereqs: ## check the commands the local fleet needs (git, unshare, ip, ...) and $HUBCTL_CHARTS_DIR before any long step
+	@bash hack/prereqs.sh --charts
 
 tools: ## build (once, cached outside the repo) miniredis, etcd, kube-apiserver & co, kwok, helm, argocd
 	bash hack/tools/build.sh
