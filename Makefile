@@ -12,17 +12,20 @@ ISOLATED   = $(NETNS) sh -c 'ip link set lo up && exec "$$0" "$$@"'
 # fixed in Go 1.27). A real finding is written to the package's testdata/fuzz/ and printed.
 FUZZTIME  ?= 20000x
 
-.PHONY: all build tools up down status test test-unit test-clusters e2e fuzz bench bench-render bench-diff update-golden vet clean
+.PHONY: all build prereqs tools up down status test test-unit test-clusters e2e fuzz bench bench-render bench-diff update-golden vet clean
 
 all: build
 
 build: ## bin/hubctl
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/hubctl ./cmd/hubctl
 
-tools: ## build (once, cached outside the repo) etcd, kube-apiserver & co, kwok, helm, argocd
+prereqs: ## check the commands the local fleet needs (git, unshare, ip, ...) and $HUBCTL_CHARTS_DIR before any long step
+	@bash hack/prereqs.sh --charts
+
+tools: ## build (once, cached outside the repo) miniredis, etcd, kube-apiserver & co, kwok, helm, argocd
 	bash hack/tools/build.sh
 
-up: build tools ## the local fleet: hub + hosting clusters + Argo CD, until every Application is Synced and Healthy
+up: prereqs build tools ## the local fleet: hub + hosting clusters + Argo CD, until every Application is Synced and Healthy
 	$(BIN)/hubctl up
 
 down: build ## stop the local fleet and remove its state
@@ -34,7 +37,7 @@ status: build
 vet:
 	$(GO) vet ./...
 
-test: vet tools ## everything: unit, golden, corpus, real apiservers, fuzz targets briefly, the local fleet e2e
+test: prereqs vet tools ## everything: unit, golden, corpus, real apiservers, fuzz targets briefly, the local fleet e2e
 	$(MAKE) test-clusters
 	$(MAKE) fuzz
 	$(MAKE) e2e
@@ -46,7 +49,7 @@ test-clusters: ## all tests, inside a loopback-only network namespace, real apis
 	$(GO) test -count=1 -run '^$$' ./... >/dev/null   # compile (and download) outside the namespace
 	$(ISOLATED) env HUBCTL_REQUIRE_REAL_CLUSTERS=1 $(GO) test -count=1 ./...
 
-e2e: build ## the local fleet end-to-end test (about 8 minutes)
+e2e: prereqs build ## the local fleet end-to-end test (about 6 minutes, docs/benchmarks.md; charts: $HUBCTL_CHARTS_DIR)
 	$(GO) test -c -o $(BIN)/e2e.test ./test/e2e/
 	cd test/e2e && $(ISOLATED) env HUBCTL_E2E=1 ../../$(BIN)/e2e.test -test.v -test.timeout 20m
 
@@ -65,8 +68,9 @@ bench: build ## hubctl generate over 100 / 1,000 / 10,000 synthetic clusters (do
 	$(GO) run ./hack/bench -hubctl $(BIN)/hubctl -sizes 100,1000,10000
 	$(GO) test -run '^$$' -bench 'BenchmarkGenerate' -benchtime 5x ./pkg/action/
 
-bench-render: build tools ## hubctl render vs a helm template loop, 100 clusters
-	$(GO) run ./hack/benchrender -hubctl $(BIN)/hubctl -helm $$(bash hack/tools/build.sh --print-dir)/helm -charts ../shared/charts -clusters 100
+bench-render: build tools ## hubctl render vs a helm template loop, 100 clusters (charts: $HUBCTL_CHARTS_DIR)
+	@[ -n "$$HUBCTL_CHARTS_DIR" ] || { echo 'bench-render: set HUBCTL_CHARTS_DIR to a Helm repository folder (hubctl charts pull DIR)' >&2; exit 2; }
+	$(GO) run ./hack/benchrender -hubctl $(BIN)/hubctl -helm $$(bash hack/tools/build.sh --print-dir)/helm -charts "$$HUBCTL_CHARTS_DIR" -clusters 100
 
 bench-diff: build tools ## hubctl diff vs one render and a helm template loop on both revisions, 100 clusters (charts: $HUBCTL_CHARTS_DIR)
 	$(GO) run ./hack/benchdiff -hubctl $(BIN)/hubctl -helm $$(bash hack/tools/build.sh --print-dir)/helm -clusters 100

@@ -3,7 +3,8 @@
 # clusters (each enabling the six addons) from a temporary clone, reports the time until
 # every Application is Synced (and Healthy, on kwok clusters) and the fleet's peak RSS,
 # then takes it down.
-# Usage: hack/fleet-scale.sh N [kwok|apiserver]     (run as root; needs make tools)
+# Usage: hack/fleet-scale.sh N [kwok|apiserver]     (run as root; needs make tools and
+#        HUBCTL_CHARTS_DIR, a Helm repository folder of the tree's charts: hubctl charts pull DIR)
 #   kwok       full kwok clusters (default): about 1.3-1.5 GiB each while their addons sync
 #   apiserver  apiserver-only clusters on one shared etcd (annotation local_runtime: apiserver):
 #              nothing runs their Pods, so their Applications are waited for Synced only, and
@@ -19,28 +20,31 @@ n=${1:?number of hosting clusters}
 runtime=${2:-kwok}
 case $runtime in kwok|apiserver) ;; *) echo "runtime $runtime: want kwok or apiserver" >&2; exit 2;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
+charts=${HUBCTL_CHARTS_DIR:?set HUBCTL_CHARTS_DIR to a Helm repository folder (hubctl charts pull DIR)}
+charts=$(cd "$charts" && pwd)
 work=$(mktemp -d /tmp/fleet-scale-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 git clone -q "$root" "$work/repo"
 cd "$work/repo"
 git checkout -q -B main
-template=clusters/local-develop-clientA-services
+overlay=hack/local-fleet/overlay/clusters   # the local fleet's clusters (docs/local-fleet.md)
+template=$overlay/local-develop-clientA-services
 for i in $(seq 1 "$n"); do
   name=$(printf 'local-develop-scale%02d-services' "$i")
   port=$((16460 + 20 * (i + 1)))
-  mkdir -p "clusters/$name"
-  cp -r "$template/addons" "clusters/$name/"
+  mkdir -p "$overlay/$name"
+  cp -r "$template/addons" "$overlay/$name/"
   sed -e "s/local-develop-clientA-services/$name/g" -e "s/local-develop-clienta-services/${name,,}/g" \
       -e "s#https://127.0.0.1:16460#https://127.0.0.1:$port#" -e "s/client: clientA/client: scale$i/" \
-      "$template/cluster.yaml" > "clusters/$name/cluster.yaml"
+      "$template/cluster.yaml" > "$overlay/$name/cluster.yaml"
   if [ -n "${ADDONS:-}" ]; then
-    for label in $(grep -o 'enable_[a-z_]*' "clusters/$name/cluster.yaml"); do
-      case " $ADDONS " in *" ${label#enable_} "*) ;; *) sed -i "/    $label: /d" "clusters/$name/cluster.yaml";; esac
+    for label in $(grep -o 'enable_[a-z_]*' "$overlay/$name/cluster.yaml"); do
+      case " $ADDONS " in *" ${label#enable_} "*) ;; *) sed -i "/    $label: /d" "$overlay/$name/cluster.yaml";; esac
     done
   fi
   if [ "$runtime" = apiserver ]; then
-    sed -i "s#^  annotations:#  annotations:\n    local_runtime: apiserver#" "clusters/$name/cluster.yaml"
-    printf 'redisSecretInit:\n  enabled: false\n' >> "clusters/$name/addons/argo-cd/values.yaml"
+    sed -i "s#^  annotations:#  annotations:\n    local_runtime: apiserver#" "$overlay/$name/cluster.yaml"
+    printf 'redisSecretInit:\n  enabled: false\n' >> "$overlay/$name/addons/argo-cd/values.yaml"
   fi
 done
 git add -A && git -c user.name=scale -c user.email=scale@gitops-hub.invalid commit -qm "scale: $n more local $runtime clusters"
@@ -48,7 +52,7 @@ git add -A && git -c user.name=scale -c user.email=scale@gitops-hub.invalid comm
 state="$work/state"
 start=$(date +%s)
 set +e
-unshare -n sh -c "ip link set lo up && ${GOMEMLIMIT:+GOMEMLIMIT=$GOMEMLIMIT} HUBCTL_CHARTS_DIR='$root/../shared/charts' '$work/hubctl' up --repo '$work/repo' --state-dir '$state' --timeout 60m" > "$work/up.out" 2> "$work/up.err" &
+unshare -n sh -c "ip link set lo up && ${GOMEMLIMIT:+GOMEMLIMIT=$GOMEMLIMIT} HUBCTL_CHARTS_DIR='$charts' '$work/hubctl' up --repo '$work/repo' --state-dir '$state' --timeout 60m" > "$work/up.out" 2> "$work/up.err" &
 upid=$!
 peak=0
 # sample: the RSS (KiB) of every fleet process, one "KiB kind" line each

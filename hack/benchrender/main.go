@@ -2,7 +2,10 @@
 // fleet with what a user would do without it: one `helm template` per
 // Application, with the same chart and the same values layers.
 //
-//	go run ./hack/benchrender -hubctl bin/hubctl -helm $(hack/tools/build.sh --print-dir)/helm -charts ../shared/charts -clusters 100
+//	go run ./hack/benchrender -hubctl bin/hubctl -helm $(hack/tools/build.sh --print-dir)/helm -charts "$HUBCTL_CHARTS_DIR" -clusters 100
+//
+// -charts (default $HUBCTL_CHARTS_DIR) is a Helm repository folder of the
+// tree's charts, as `hubctl charts pull DIR` makes.
 package main
 
 import (
@@ -23,10 +26,14 @@ import (
 func main() {
 	hubctl := flag.String("hubctl", "bin/hubctl", "hubctl binary")
 	helmBin := flag.String("helm", "helm", "helm binary")
-	charts := flag.String("charts", "../shared/charts", "folder of packaged charts")
+	charts := flag.String("charts", os.Getenv("HUBCTL_CHARTS_DIR"), "Helm repository folder of the tree's charts (default $HUBCTL_CHARTS_DIR; hubctl charts pull DIR)")
 	repo := flag.String("repo", ".", "repository")
 	n := flag.Int("clusters", 100, "fleet size")
 	flag.Parse()
+	if *charts == "" {
+		fmt.Fprintln(os.Stderr, "benchrender: -charts or $HUBCTL_CHARTS_DIR: a Helm repository folder of the tree's charts (hubctl charts pull DIR)")
+		os.Exit(2)
+	}
 	if err := run(*hubctl, *helmBin, *charts, *repo, *n); err != nil {
 		fmt.Fprintln(os.Stderr, "benchrender:", err)
 		os.Exit(2)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build, from pinned Go modules, every binary the local fleet needs, and cache them outside the repo.
 #
-#   hack/tools/build.sh [tool...]   build all tools (etcd kubernetes kwok helm argocd) or the named ones
+#   hack/tools/build.sh [tool...]   build all tools (redis etcd kubernetes kwok helm argocd) or the named ones
 #   hack/tools/build.sh --print-dir        print the directory of symlinks to the pinned binaries
 #   hack/tools/build.sh --print-crds-dir   print the directory holding Argo CD's CRDs
 #   hack/tools/build.sh --list             print "tool version" for every tool
@@ -17,9 +17,10 @@ CACHE_DIR=${GITOPS_HUB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gitops-hub}
 BIN_ROOT=$CACHE_DIR/bin
 CURRENT_DIR=$BIN_ROOT/current
 
-ALL_TOOLS=(etcd kubernetes kwok helm argocd)
+ALL_TOOLS=(redis etcd kubernetes kwok helm argocd) # redis first: seconds, not minutes
 
 # Pinned versions. Each must match the require line in hack/tools/<tool>/go.mod (checked below).
+REDIS_VERSION=v2.40.0 # github.com/alicebob/miniredis/v2, served by hack/tools/redis/main.go
 ETCD_VERSION=v3.6.5
 KUBERNETES_VERSION=v1.35.4
 KWOK_VERSION=v0.8.0
@@ -58,6 +59,10 @@ sha256() {
 tool_spec() {
 	TOOLCHAIN=""
 	case $1 in
+	redis)
+		# A Redis-compatible server for Argo CD's cache: miniredis in our own small main package.
+		MODULE=github.com/alicebob/miniredis/v2 VERSION=$REDIS_VERSION
+		BINARIES=(miniredis=github.com/gitops-hub/gitops-hub/hack/tools/redis) ;;
 	etcd)
 		MODULE=go.etcd.io/etcd/server/v3 VERSION=$ETCD_VERSION
 		BINARIES=(etcd=go.etcd.io/etcd/server/v3 etcdctl=go.etcd.io/etcd/etcdctl/v3) ;;
@@ -181,7 +186,8 @@ build_tool() {
 	[ "$got" = "$VERSION" ] || { log "$MODDIR/go.mod has $MODULE $got, build.sh pins $VERSION"; return 1; }
 	MODTIME=$(echo "$modtime_line" | cut -d' ' -f3)
 	[ -n "$MODTIME" ] || MODTIME=1970-01-01T00:00:00Z
-	depsum=$(cat "$MODDIR/go.mod" "$MODDIR/go.sum" | sha256)
+	# A tool with its own main package (redis) also hashes it.
+	depsum=$(cat "$MODDIR/go.mod" "$MODDIR/go.sum" $([ -f "$MODDIR/main.go" ] && echo "$MODDIR/main.go") | sha256)
 	ld=$(ldflags_for "$tool") || { log "cannot compute the ldflags of $tool"; return 1; }
 
 	start=$(date +%s)

@@ -6,10 +6,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"path"
+	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
+	"testing/fstest"
 
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
@@ -26,16 +31,21 @@ const (
 
 // Generate evaluates ApplicationSets offline.
 type Generate struct {
-	// Repo is the repository folder (default ".").
+	// Repo is the repository folder; "" means RepoRoot: the Git working
+	// tree containing the working directory. A relative AppSetFiles entry
+	// is read from an explicitly given Repo.
 	Repo string
 	// RepoFS overrides Repo (tests, Git revisions).
 	RepoFS fs.FS
 	// AppSetFiles are ApplicationSet files; default: every ApplicationSet
 	// under bootstrap/ of the repository.
 	AppSetFiles []string
-	// ClusterFiles are multi-document files of cluster Secrets; default:
+	// ClusterFiles are multi-document files of cluster Secrets (or v1 Lists
+	// of them, as kubectl writes); "-" reads Stdin. Default:
 	// clusters/*/cluster.yaml of the repository.
 	ClusterFiles []string
+	// Stdin is read for a ClusterFiles entry "-".
+	Stdin io.Reader
 	// Clusters keeps only Applications whose destination is one of these
 	// cluster names.
 	Clusters []string
@@ -58,6 +68,25 @@ type GenerateResult struct {
 	Warnings []string
 }
 
+// maxStdin bounds what --clusters - reads (a registry of 100,000 cluster
+// Secrets is well below it).
+const maxStdin = 512 << 20
+
+// stdinFile reads r (standard input) whole, as the file "<stdin>".
+func stdinFile(r io.Reader) (loader.File, error) {
+	if r == nil {
+		return loader.File{}, errors.New("--clusters -: no standard input")
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxStdin+1))
+	if err != nil {
+		return loader.File{}, fmt.Errorf("--clusters -: reading standard input: %w", err)
+	}
+	if len(data) > maxStdin {
+		return loader.File{}, fmt.Errorf("--clusters -: standard input holds more than %d MiB", maxStdin>>20)
+	}
+	return loader.File{FS: fstest.MapFS{"stdin": &fstest.MapFile{Data: data, Mode: 0o444}}, Path: "stdin", Name: "<stdin>"}, nil
+}
+
 // repoFS is RepoFS, or the working tree of Repo confined to it (symbolic
 // links out of the repository and special files are refused, see
 // gitfs.WorkTree).
@@ -65,11 +94,7 @@ func (g *Generate) repoFS() (fs.FS, error) {
 	if g.RepoFS != nil {
 		return g.RepoFS, nil
 	}
-	repo := g.Repo
-	if repo == "" {
-		repo = "."
-	}
-	return gitfs.WorkTree(repo)
+	return gitfs.WorkTree(RepoRoot(g.Repo))
 }
 
 // Run executes the pipeline: load → registry and ApplicationSets → generate
@@ -84,11 +109,21 @@ func (g *Generate) Run(ctx context.Context) (*GenerateResult, error) {
 	if len(g.AppSetFiles) == 0 {
 		paths, err := loader.WalkYAML(repo, BootstrapDir)
 		if err != nil {
-			return nil, fmt.Errorf("finding ApplicationSets under %s/: %w", BootstrapDir, err)
+			return nil, fmt.Errorf("finding ApplicationSets under %s/ of the repository %s (run hubctl inside the repository or pass --repo): %w",
+				BootstrapDir, absPath(RepoRoot(g.Repo)), err)
 		}
 		setFiles = loader.RepoFiles(repo, paths...)
 	} else {
 		for _, f := range g.AppSetFiles {
+			// With --repo, a relative path names a file of the repository.
+			if g.Repo != "" && !filepath.IsAbs(f) {
+				clean := filepath.ToSlash(filepath.Clean(f))
+				if clean == ".." || strings.HasPrefix(clean, "../") {
+					return nil, fmt.Errorf("--appset %s: outside the repository %s (relative paths are read from --repo)", f, g.Repo)
+				}
+				setFiles = append(setFiles, loader.File{FS: repo, Path: clean, Name: path.Join(filepath.ToSlash(g.Repo), clean)})
+				continue
+			}
 			setFiles = append(setFiles, loader.LocalFile(f))
 		}
 	}
@@ -96,12 +131,25 @@ func (g *Generate) Run(ctx context.Context) (*GenerateResult, error) {
 	if len(g.ClusterFiles) == 0 {
 		paths, err := fs.Glob(repo, ClusterRegistry)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("cluster registry %s of the repository %s: %w", ClusterRegistry, absPath(RepoRoot(g.Repo)), err)
 		}
 		clusterFiles = loader.RepoFiles(repo, paths...)
 	} else {
+		stdinRead := false
 		for _, f := range g.ClusterFiles {
-			clusterFiles = append(clusterFiles, loader.LocalFile(f))
+			if f != "-" {
+				clusterFiles = append(clusterFiles, loader.LocalFile(f))
+				continue
+			}
+			if stdinRead {
+				return nil, errors.New("--clusters -: standard input given twice")
+			}
+			stdinRead = true
+			file, err := stdinFile(g.Stdin)
+			if err != nil {
+				return nil, err
+			}
+			clusterFiles = append(clusterFiles, file)
 		}
 	}
 

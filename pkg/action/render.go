@@ -126,10 +126,7 @@ func DefaultCacheDir() string {
 // Run generates the Applications, then renders each; an Application that
 // fails to render is reported in its Result and the others still render.
 func (r *Render) Run(ctx context.Context) (*RenderResult, error) {
-	repoDir := r.Repo
-	if repoDir == "" {
-		repoDir = "."
-	}
+	repoDir := RepoRoot(r.Repo)
 	revFS, err := gitfs.Open(ctx, repoDir, r.Revision)
 	if err != nil {
 		return nil, err

@@ -71,26 +71,47 @@ type UpResult struct {
 	Apps  []status.App
 }
 
+// EnvChartsDir names the default Helm repository folder of `hubctl up`.
+const EnvChartsDir = "HUBCTL_CHARTS_DIR"
+
 // DefaultChartsDir is the folder of packaged charts the local fleet serves:
-// $HUBCTL_CHARTS_DIR, else ../shared/charts beside the repository.
-func DefaultChartsDir(repo string) string {
-	if d := os.Getenv("HUBCTL_CHARTS_DIR"); d != "" {
-		return d
-	}
-	abs, err := filepath.Abs(repo)
-	if err != nil {
-		abs = repo
-	}
-	return filepath.Join(filepath.Dir(abs), "shared", "charts")
+// $HUBCTL_CHARTS_DIR, else "" (the fleet runs without network, so it cannot
+// read the upstream repositories: see ChartsDirError).
+func DefaultChartsDir() string {
+	return os.Getenv(EnvChartsDir)
 }
 
-// LocalClusters returns the registry's local hosting clusters, by port.
+// errNoChartsDir says how to get charts for the local fleet.
+var errNoChartsDir = errors.New("no charts for the local fleet: set --charts or $" + EnvChartsDir +
+	" to a Helm repository folder holding every chart the tree uses (make one, with network access, with `hubctl charts pull DIR`)")
+
+// The local fleet's overlay: its fixtures live outside the production tree
+// and are laid over it only in the commit the fleet's Git daemon serves.
+const (
+	// LocalOverlayDir holds the files laid over the repository's root:
+	// the local clusters' registry entries and values
+	// (LocalOverlayDir/clusters/<name>/...).
+	LocalOverlayDir = "hack/local-fleet/overlay"
+	// LocalClusterRegistry is where the local clusters' entries are.
+	LocalClusterRegistry = LocalOverlayDir + "/" + ClusterRegistry
+)
+
+// LocalOverlay is what the local fleet f lays over the repository: the
+// files of LocalOverlayDir, and its Git daemon and chart server allowed in
+// every AppProject under bootstrap/ (the production projects allow only
+// production URLs). hubctl up publishes the repository with it.
+func LocalOverlay(f *localfleet.Fleet) *localfleet.Overlay {
+	return &localfleet.Overlay{Dir: LocalOverlayDir, SourceRepos: []string{f.GitURL(), f.ChartURL()}, ProjectsDir: "bootstrap"}
+}
+
+// LocalClusters returns the local hosting clusters of the overlay
+// (LocalClusterRegistry), by port.
 func LocalClusters(repo string) ([]*registry.Cluster, error) {
 	fsys, err := gitfs.WorkTree(repo)
 	if err != nil {
 		return nil, err
 	}
-	reg, err := registry.LoadGlob(fsys, ClusterRegistry)
+	reg, err := registry.LoadGlob(fsys, LocalClusterRegistry)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +122,7 @@ func LocalClusters(repo string) ([]*registry.Cluster, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("no local cluster in %s (label %s=%s)", ClusterRegistry, LocalProviderLabel, LocalProvider)
+		return nil, fmt.Errorf("no local cluster in %s (label %s=%s)", LocalClusterRegistry, LocalProviderLabel, LocalProvider)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Server < out[j].Server })
 	return out, nil
@@ -156,12 +177,7 @@ func (u *Up) NewFleet() (*localfleet.Fleet, []*registry.Cluster, error) {
 	return f, locals, nil
 }
 
-func (u *Up) repo() string {
-	if u.Repo == "" {
-		return "."
-	}
-	return u.Repo
-}
+func (u *Up) repo() string { return RepoRoot(u.Repo) }
 
 func (u *Up) progress() io.Writer {
 	if u.Progress == nil {
@@ -179,7 +195,13 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 	}
 	charts := u.ChartsDir
 	if charts == "" {
-		charts = DefaultChartsDir(u.repo())
+		charts = DefaultChartsDir()
+	}
+	if charts == "" {
+		return nil, errNoChartsDir
+	}
+	if charts, err = filepath.Abs(charts); err != nil { // the chart server runs in another directory
+		return nil, err
 	}
 	chartSrc, err := NewChartSource(charts, nil)
 	if err != nil {
@@ -193,7 +215,7 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 	if hubIn, err := LoadHubInputs(fsys); err != nil {
 		return nil, err
 	} else if _, err := chartSrc.Load(ctx, helm.ChartRef{RepoURL: hubIn.Spec.RepoURL, Chart: hubIn.Spec.Chart, Version: hubIn.Spec.Version}); err != nil {
-		return nil, fmt.Errorf("the hub's Argo CD chart (%s): %w (set --charts to a Helm repository folder holding it)", conventions.HubChartFile, err)
+		return nil, fmt.Errorf("the hub's Argo CD chart (%s): %w (set --charts to a Helm repository folder holding it: `hubctl charts pull DIR` makes one)", conventions.HubChartFile, err)
 	}
 	defer func() {
 		// Another fleet in the state directory is not ours to remove.
@@ -222,6 +244,7 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 		}})
 	}
 	if err := f.Run(ctx, f.UpActions(localfleet.UpOptions{RepoDir: u.repo(), ChartsDir: charts, SelfExe: u.Hubctl, Bootstrap: hubSteps,
+		Overlay: LocalOverlay(f),
 		// A hosting cluster that was down and is back can stay "Synced" on a
 		// stale comparison: with server-side diff (which Argo CD uses with
 		// ServerSideApply) a failed comparison still records the new revision,
@@ -354,11 +377,12 @@ func orDiscard(w io.Writer) io.Writer {
 	return w
 }
 
-// Publish serves the repository's HEAD to the fleet's Argo CD and asks it to
-// look at once (a hard refresh of every Application, what a Git webhook
-// would trigger), instead of waiting for its next poll.
+// Publish serves the repository's HEAD, with the local overlay, to the
+// fleet's Argo CD and asks it to look at once (a hard refresh of every
+// Application, what a Git webhook would trigger), instead of waiting for its
+// next poll.
 func Publish(ctx context.Context, f *localfleet.Fleet, repo string) (string, error) {
-	rev, err := f.Publish(ctx, repo)
+	rev, err := f.PublishOverlay(ctx, repo, LocalOverlay(f))
 	if err != nil {
 		return "", err
 	}

@@ -31,10 +31,7 @@ type ValuesResult struct {
 
 // Run finds the Application of Addon on Cluster and merges its values.
 func (v *Values) Run(ctx context.Context) (*ValuesResult, error) {
-	repoDir := v.Repo
-	if repoDir == "" {
-		repoDir = "."
-	}
+	repoDir := RepoRoot(v.Repo)
 	revFS, err := gitfs.Open(ctx, repoDir, v.Revision)
 	if err != nil {
 		return nil, err

@@ -19,18 +19,15 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
+	"github.com/gitops-hub/gitops-hub/pkg/testcharts"
 	"github.com/gitops-hub/gitops-hub/pkg/testenv"
 )
 
-// argoCDChart is the argo-cd chart of the offline chart folder shared by the project's
-// workspaces (relative to this package).
-const argoCDChart = "../../../shared/charts/argo-cd-10.1.1.tgz"
-
+// loadArgoCDChart loads the real argo-cd 10.1.1 chart from the Helm
+// repository folder of upstream charts ($HUBCTL_CHARTS_DIR).
 func loadArgoCDChart(t *testing.T) *chart.Chart {
 	t.Helper()
-	if _, err := os.Stat(argoCDChart); err != nil {
-		t.Skipf("argo-cd chart not available: %v", err)
-	}
+	argoCDChart := filepath.Join(testcharts.Upstream(t), "argo-cd-10.1.1.tgz")
 	c, err := loader.Load(argoCDChart)
 	if err != nil {
 		t.Fatalf("load %s: %v", argoCDChart, err)

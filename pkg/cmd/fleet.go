@@ -18,10 +18,11 @@ func newUpCommand(streams Streams) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "up",
 		Short: "Start the local fleet: a hub with Argo CD and the local hosting clusters",
-		Long: `Start, on this machine, a hub cluster and the hosting clusters of the registry labelled
-provider=local: real etcd, kube-apiserver, kube-controller-manager and kube-scheduler (kwok's
+		Long: `Start, on this machine, a hub cluster and the local hosting clusters of the local overlay
+(hack/local-fleet/overlay/clusters/*/cluster.yaml, labelled provider=local): real etcd, kube-apiserver, kube-controller-manager and kube-scheduler (kwok's
 binary runtime, with simulated nodes), the real Argo CD controllers as local processes, a Git
-daemon serving this repository's HEAD and a Helm chart server. The hub is bootstrapped (Argo CD
+daemon serving this repository's HEAD with the overlay laid over it (the local clusters, and the
+Git daemon and chart server allowed in every AppProject) and a Helm chart server of --charts. The hub is bootstrapped (Argo CD
 CRDs, the argo-cd chart, the root Application), the hosting clusters are registered, and up waits
 until every Application is Synced and Healthy.
 
@@ -40,10 +41,10 @@ A failed up names the failed step and its logs and leaves nothing running.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.Repo, "repo", ".", "repository (its HEAD is served to Argo CD; local clusters from clusters/*/cluster.yaml)")
+	f.StringVar(&o.Repo, "repo", "", "repository (its HEAD, with the local overlay hack/local-fleet/overlay laid over it, is served to Argo CD; default: the Git working tree containing the working directory)")
 	f.StringVar(&o.StateDir, "state-dir", os.Getenv("HUBCTL_STATE_DIR"), "state directory (default $HUBCTL_STATE_DIR or $XDG_STATE_HOME/gitops-hub/fleet)")
 	f.StringVar(&o.BinDir, "bin-dir", os.Getenv("HUBCTL_BIN_DIR"), "directory of etcd, kube-apiserver, kwokctl, argocd, ... (default $HUBCTL_BIN_DIR or the hack/tools cache)")
-	f.StringVar(&o.ChartsDir, "charts", "", "Helm repository folder served to Argo CD (default $HUBCTL_CHARTS_DIR or ../shared/charts)")
+	f.StringVar(&o.ChartsDir, "charts", "", "Helm repository folder served to Argo CD (default $HUBCTL_CHARTS_DIR; make one with hubctl charts pull DIR)")
 	f.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "how long to wait for every Application to be Synced and Healthy")
 	f.BoolVar(&o.AllowHostNetwork, "allow-host-network", false, "run outside a loopback-only network namespace (not recommended)")
 	return c

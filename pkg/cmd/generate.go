@@ -42,16 +42,18 @@ the valid ones); 2 on an error (nothing is printed on stdout).`,
 		},
 	}
 	f := c.Flags()
-	addGenerateFlags(f, &o.Generate)
+	addGenerateFlags(f, &o.Generate, streams)
 	f.StringVarP(&o.Output, "output", "o", output.FormatYAML, "output format: yaml, json or table")
 	return c
 }
 
-// addGenerateFlags are the input flags shared by every offline verb.
-func addGenerateFlags(f *pflag.FlagSet, g *action.Generate) {
-	f.StringVar(&g.Repo, "repo", ".", "repository folder (ApplicationSets under bootstrap/, registry in clusters/, files for Git generators)")
-	f.StringArrayVar(&g.AppSetFiles, "appset", nil, "ApplicationSet file (repeatable; default: all under bootstrap/ of --repo)")
-	f.StringArrayVar(&g.ClusterFiles, "clusters", nil, "multi-document YAML of Argo CD cluster Secrets (repeatable; default: clusters/*/cluster.yaml of --repo)")
+// addGenerateFlags are the input flags shared by every offline verb
+// (--clusters - reads streams.In).
+func addGenerateFlags(f *pflag.FlagSet, g *action.Generate, streams Streams) {
+	g.Stdin = streams.In
+	f.StringVar(&g.Repo, "repo", "", "repository folder (ApplicationSets under bootstrap/, registry in clusters/, files for Git generators; default: the Git working tree containing the working directory)")
+	f.StringArrayVar(&g.AppSetFiles, "appset", nil, "ApplicationSet file (repeatable; default: all under bootstrap/ of --repo); with --repo, a relative path is read from the repository")
+	f.StringArrayVar(&g.ClusterFiles, "clusters", nil, "multi-document YAML of Argo CD cluster Secrets, or a v1 List of them as kubectl get -o yaml writes; - reads standard input (repeatable; default: clusters/*/cluster.yaml of --repo)")
 	f.StringArrayVar(&g.Clusters, "cluster", nil, "only Applications deployed to this cluster (repeatable)")
 	addLimitFlags(f, g)
 }

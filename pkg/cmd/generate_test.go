@@ -144,6 +144,42 @@ func TestGenerateShippedTreeFacts(t *testing.T) {
 	}
 }
 
+// TestShippedTreeIsProductionOnly: the shipped tree generates the production
+// fleet only. The local fleet's clusters, loopback URLs and fixed passwords
+// live in its overlay (hack/local-fleet/overlay), laid over the tree only by
+// hubctl up.
+func TestShippedTreeIsProductionOnly(t *testing.T) {
+	out, errOut, code := run(t, "generate", "--repo", repoRoot, "-o", "yaml")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, bad := range []string{"127.0.0.1", "local-develop", "local-staging", "provider: local"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("generate on the shipped tree mentions %q", bad)
+		}
+	}
+	for _, top := range []string{"bootstrap", "clusters", "environments"} {
+		err := filepath.WalkDir(filepath.Join(repoRoot, top), func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, bad := range []string{"127.0.0.1", "adminPassword:"} {
+				if strings.Contains(string(data), bad) {
+					t.Errorf("%s: a local-fleet fixture (%q) in the production tree", p, bad)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func toStrings(l []any) []string {
 	out := make([]string, len(l))
 	for i, v := range l {
@@ -200,7 +236,13 @@ func TestGenerateBadInput(t *testing.T) {
 		{"bad output format", []string{"-o", "xml"}, []string{`--output "xml"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"generate", "--repo", repoRoot}, tc.args...)
+			args := []string{"generate", "--repo", repoRoot}
+			for i, a := range tc.args {
+				if i > 0 && tc.args[i-1] == "--appset" {
+					a = absPath(t, a) // with --repo, a relative --appset is read from the repository
+				}
+				args = append(args, a)
+			}
 			if !contains(tc.args, "--clusters") {
 				args = append(args, "--clusters", clusters)
 			}
@@ -220,6 +262,15 @@ func TestGenerateBadInput(t *testing.T) {
 	}
 }
 
+func absPath(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func contains(l []string, s string) bool {
 	for _, v := range l {
 		if v == s {
@@ -233,7 +284,7 @@ func contains(l []string, s string) bool {
 // CD (applicationset_controller.go validateGeneratedApplications): the
 // invalid ones are reported and left out, the valid ones printed, exit 1.
 func TestGenerateInvalidApplications(t *testing.T) {
-	out, errOut, code := run(t, "generate", "--repo", repoRoot, "--appset", "testdata/bad/invalid-apps.yaml", "-o", "table")
+	out, errOut, code := run(t, "generate", "--repo", repoRoot, "--appset", absPath(t, "testdata/bad/invalid-apps.yaml"), "-o", "table")
 	if code != ExitFindings {
 		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitFindings, errOut)
 	}
@@ -247,9 +298,9 @@ func TestGenerateInvalidApplications(t *testing.T) {
 		}
 	}
 	golden(t, "generate-invalid-apps.table", out)
-	yamlOut, _, _ := run(t, "generate", "--repo", repoRoot, "--appset", "testdata/bad/invalid-apps.yaml")
-	if n := strings.Count(yamlOut, "kind: Application\n"); n != 4 {
-		t.Errorf("%d Applications printed, want the 4 valid ones (one per develop cluster)", n)
+	yamlOut, _, _ := run(t, "generate", "--repo", repoRoot, "--appset", absPath(t, "testdata/bad/invalid-apps.yaml"))
+	if n := strings.Count(yamlOut, "kind: Application\n"); n != 3 {
+		t.Errorf("%d Applications printed, want the 3 valid ones (one per develop cluster)", n)
 	}
 	if strings.Contains(yamlOut, "probe-dup") || strings.Contains(yamlOut, "probe-lost") {
 		t.Error("an invalid Application was printed")
@@ -267,5 +318,85 @@ func TestGenerateClusterFilter(t *testing.T) {
 	}
 	if strings.Count(out, "name: eks-develop-clientB-services\n") != 3 {
 		t.Error("an Application for another cluster was printed")
+	}
+}
+
+// TestGenerateClustersKubectlList: --clusters takes what the README's recipe
+// (kubectl get secret -o yaml) writes, a v1 List, from a file or from
+// standard input with "-".
+func TestGenerateClustersKubectlList(t *testing.T) {
+	var items []string
+	for _, name := range []string{"eks-develop-clientA-services", "eks-develop-clientB-services"} {
+		data, err := os.ReadFile(filepath.Join(repoRoot, "clusters", name, "cluster.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var obj map[string]any
+		if err := yaml.Unmarshal(data, &obj); err != nil {
+			t.Fatal(err)
+		}
+		b, err := yaml.Marshal(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, "- "+strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", "\n  "))
+	}
+	list := "apiVersion: v1\nitems:\n" + strings.Join(items, "\n") + "\nkind: List\nmetadata:\n  resourceVersion: \"\"\n"
+	file := filepath.Join(t.TempDir(), "fleet.yaml")
+	if err := os.WriteFile(file, []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromFile, errOut, code := run(t, "generate", "--repo", repoRoot, "--clusters", file, "-o", "table")
+	if code != ExitOK {
+		t.Fatalf("--clusters LIST: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(fromFile, "eks-develop-clientA-services") || !strings.Contains(fromFile, "eks-develop-clientB-services") || strings.Contains(fromFile, "eks-prod") {
+		t.Errorf("table:\n%s", fromFile)
+	}
+	var out, stderr bytes.Buffer
+	code = Run(context.Background(), []string{"generate", "--repo", repoRoot, "--clusters", "-", "-o", "table"},
+		Streams{In: strings.NewReader(list), Out: &out, ErrOut: &stderr})
+	if code != ExitOK || out.String() != fromFile {
+		t.Errorf("--clusters -: exit %d, stderr %s\n%s", code, stderr.String(), out.String())
+	}
+	_, errOut, code = run(t, "generate", "--repo", repoRoot, "--clusters", "-", "--clusters", "-")
+	if code != ExitError || !strings.Contains(errOut, "twice") {
+		t.Errorf("stdin twice: exit %d: %s", code, errOut)
+	}
+}
+
+// TestRepoRootDiscovery: run from a subdirectory of the repository, hubctl
+// finds the repository's root as git does; outside any repository, the
+// error names the path it tried. With --repo, a relative --appset is a file
+// of the repository.
+func TestRepoRootDiscovery(t *testing.T) {
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, code := run(t, "generate", "--repo", root, "-o", "table")
+	if code != ExitOK {
+		t.Fatal(code)
+	}
+	t.Chdir(filepath.Join(root, "environments", "develop"))
+	got, errOut, code := run(t, "generate", "-o", "table")
+	if code != ExitOK || got != want {
+		t.Errorf("from a subdirectory: exit %d, %s\n%s", code, errOut, got)
+	}
+
+	outside := t.TempDir()
+	t.Chdir(outside)
+	_, errOut, code = run(t, "generate")
+	if code != ExitError || !strings.Contains(errOut, outside) || !strings.Contains(errOut, "--repo") {
+		t.Errorf("outside a repository: exit %d: %s", code, errOut)
+	}
+
+	const appset = "bootstrap/control-plane/addons/oss/appset-argocd.yaml"
+	out, errOut, code := run(t, "generate", "--repo", root, "--appset", appset, "-o", "table")
+	if code != ExitOK || !strings.Contains(out, "ADDONS-ARGOCD") || strings.Contains(out, "ADDONS-BACKSTAGE") {
+		t.Errorf("--repo with a relative --appset: exit %d: %s\n%s", code, errOut, out)
+	}
+	if _, errOut, code := run(t, "generate", "--repo", root, "--appset", "../x.yaml"); code != ExitError || !strings.Contains(errOut, "outside the repository") {
+		t.Errorf("--appset ../x.yaml: exit %d: %s", code, errOut)
 	}
 }

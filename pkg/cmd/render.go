@@ -73,7 +73,7 @@ failed or interrupted render leaves it as it was.`,
 		},
 	}
 	f := c.Flags()
-	addGenerateFlags(f, &o.Generate)
+	addGenerateFlags(f, &o.Generate, streams)
 	addSourceFlags(f, &o.Render)
 	f.StringArrayVar(&o.Apps, "app", nil, "only this Application, addon (ApplicationSet, with or without addons-) or chart (repeatable)")
 	f.StringArrayVar(&o.Apps, "addon", nil, "alias of --app")

@@ -10,11 +10,9 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
-)
 
-// sharedCharts is the Helm repository of real upstream charts (index.yaml
-// plus packages) that tests serve over HTTP on 127.0.0.1.
-const sharedCharts = "../../../shared/charts"
+	"github.com/gitops-hub/gitops-hub/pkg/testcharts"
+)
 
 var upstreamRepos = []string{
 	"https://argoproj.github.io/argo-helm",
@@ -25,21 +23,18 @@ var upstreamRepos = []string{
 	"https://aws.github.io/eks-charts",
 }
 
-// chartServer serves shared/charts and returns the mirror flags that point
-// every upstream chart repository at it.
+// chartServer serves the real upstream charts ($HUBCTL_CHARTS_DIR, else the
+// test is skipped) and returns the mirror flags that point every upstream
+// chart repository at it.
 func chartServer(t *testing.T) []string {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(sharedCharts, "index.yaml")); err != nil {
-		t.Skipf("shared charts not available: %v", err)
-	}
+	sharedCharts := testcharts.Upstream(t)
 	srv := httptest.NewServer(http.FileServer(http.Dir(sharedCharts)))
 	t.Cleanup(srv.Close)
 	var flags []string
 	for _, u := range upstreamRepos {
 		flags = append(flags, "--chart-mirror", u+"="+srv.URL)
 	}
-	// The local fleet's chart server URL is served by the same test server.
-	flags = append(flags, "--chart-mirror", "http://127.0.0.1:18879="+srv.URL)
 	return append(flags, "--cache-dir", t.TempDir())
 }
 
@@ -63,6 +58,20 @@ func parseStream(t *testing.T, s string) map[string]map[string]any {
 		out[o["kind"].(string)+"/"+md["name"].(string)] = o
 	}
 	return out
+}
+
+// TestRenderShippedTree: with only the upstream repositories mirrored (as
+// an air-gapped user would, to a `hubctl charts pull` folder), every
+// Application of the shipped tree renders.
+func TestRenderShippedTree(t *testing.T) {
+	out, errOut, code := run(t, renderArgs(t, repoRoot)...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	gen, _, _ := run(t, "generate", "--repo", repoRoot, "-o", "yaml")
+	if n, want := strings.Count(out, "# Application "), strings.Count("\n"+gen, "\nkind: Application\n"); n == 0 || n != want {
+		t.Errorf("%d Applications rendered (generate lists %d)", n, want)
+	}
 }
 
 func TestRenderGolden(t *testing.T) {
@@ -99,7 +108,7 @@ func TestRenderValuesLayering(t *testing.T) {
 	if got := cmA["data"].(map[string]any)["application.instanceLabelKey"]; got != "gitops-hub.io/client-instance" {
 		t.Errorf("default layer value missing: %v", got)
 	}
-	staging, errOut, code := run(t, renderArgs(t, repoRoot, "--cluster", "local-staging-clientB-services", "--app", "argo-cd")...)
+	staging, errOut, code := run(t, renderArgs(t, repoRoot, "--cluster", "eks-staging-clientA-services", "--app", "argo-cd")...)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

@@ -52,6 +52,7 @@ as Argo CD would, what every ApplicationSet of the GitOps tree deploys where.`,
 	root.AddCommand(newBootstrapCommand(streams))
 	root.AddCommand(newClusterCommand(streams))
 	root.AddCommand(newDiffCommand(streams))
+	root.AddCommand(newChartsCommand(streams))
 	root.AddCommand(newUpCommand(streams))
 	root.AddCommand(newDownCommand(streams))
 	root.AddCommand(newStatusCommand(streams))

@@ -29,7 +29,7 @@ ADDON is the Application name, the ApplicationSet (with or without "addons-") or
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.Repo, "repo", ".", "repository folder")
+	f.StringVar(&o.Repo, "repo", "", "repository folder (default: the Git working tree containing the working directory)")
 	f.StringArrayVar(&o.AppSetFiles, "appset", nil, "ApplicationSet file (repeatable; default: all under bootstrap/)")
 	f.StringArrayVar(&o.ClusterFiles, "clusters", nil, "cluster Secrets file (repeatable; default: clusters/*/cluster.yaml)")
 	addLimitFlags(f, &o.Generate)

@@ -76,7 +76,7 @@ func loadCase(t *testing.T, path string) (*corpusCase, *v1alpha1.ApplicationSet,
 }
 
 // TestCorpus runs testdata/cases/*.yaml, each derived from Argo CD's unit
-// tests, documentation or shared/specs/applicationset-semantics.md.
+// tests, documentation or controller code (each case names its source).
 func TestCorpus(t *testing.T) {
 	files, err := filepath.Glob("testdata/cases/*.yaml")
 	if err != nil || len(files) == 0 {

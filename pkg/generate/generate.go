@@ -4,8 +4,8 @@
 // applies the controller's rules, producing exactly the Applications Argo
 // CD's ApplicationSet controller would create.
 //
-// The reference is shared/specs/applicationset-semantics.md, which cites
-// argoproj/argo-cd's applicationset/ packages.
+// The reference is argoproj/argo-cd's applicationset/ packages; each rule
+// cites its upstream file.
 package generate
 
 import (

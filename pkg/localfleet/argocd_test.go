@@ -17,7 +17,7 @@ import (
 )
 
 // argoCDSetup is what bootstrap puts into the hub before the controllers
-// start (here by hand, as /work/shared/local-fleet/argocd/argocd-setup.yaml).
+// start (here by hand: the namespace, Argo CD's ConfigMaps and Secret).
 const argoCDSetup = `apiVersion: v1
 kind: Namespace
 metadata: {name: argocd}
@@ -141,8 +141,8 @@ stringData:
 // chart server into a hosting cluster, picks up a new commit, survives the
 // hosting apiserver being stopped and started, and tears down.
 func TestArgoCDEndToEnd(t *testing.T) {
-	bin := requireReal(t, append(clusterBinaryNames(), argoCDBinaryNames()...)...)
-	for _, tool := range []string{"redis-server", "git", "kubectl"} {
+	bin := requireReal(t, append(clusterBinaryNames(), append(argoCDBinaryNames(), RedisBinary)...)...)
+	for _, tool := range []string{"git", "kubectl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			unavailable(t, "%s not on PATH", tool)
 		}
@@ -164,10 +164,7 @@ func TestArgoCDEndToEnd(t *testing.T) {
 	if crds == "" {
 		unavailable(t, "Argo CD CRDs not found in <cache>/argocd-v3.6.1/crds of %v (hack/tools/build.sh argocd)", caches)
 	}
-	charts := ""
-	if _, err := os.Stat(filepath.Join(chartsDir, "index.yaml")); err == nil {
-		charts = chartsDir
-	}
+	charts := testChartRepo(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -288,13 +285,13 @@ spec:
 	t.Logf("TIMING commit -> Publish -> refresh -> applied in hosting cluster: %s", time.Since(start).Round(10*time.Millisecond))
 
 	// A chart from the chart server, rendered by the repo-server's helm.
-	if charts != "" {
+	{
 		chartApp := fmt.Sprintf(`apiVersion: argoproj.io/v1alpha1
 kind: Application
 metadata: {name: fluent, namespace: argocd}
 spec:
   project: default
-  source: {repoURL: %q, chart: aws-for-fluent-bit, targetRevision: 0.2.0}
+  source: {repoURL: %q, chart: demo, targetRevision: 0.1.0}
   destination: {server: %q, namespace: fluent}
   syncPolicy:
     automated: {prune: true, selfHeal: true}
@@ -303,7 +300,7 @@ spec:
 		start = time.Now()
 		mustKubectl(t, hubKC, chartApp, "apply", "-f", "-")
 		waitFor(t, "chart Application Synced/Healthy", 3*time.Minute, status("fluent"))
-		t.Logf("TIMING chart Application (aws-for-fluent-bit from the chart server) -> Synced/Healthy: %s", time.Since(start).Round(10*time.Millisecond))
+		t.Logf("TIMING chart Application (demo from the chart server) -> Synced/Healthy: %s", time.Since(start).Round(10*time.Millisecond))
 	}
 
 	// The hosting apiserver goes away; a change made meanwhile is applied

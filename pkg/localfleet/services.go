@@ -21,17 +21,34 @@ import (
 // serviceReadyWithin bounds the wait for a service process to work.
 const serviceReadyWithin = 60 * time.Second
 
-// StartRedis starts redis-server (Debian's; found on PATH) on
+// RedisBinary is the Redis-compatible server the fleet runs for Argo CD's
+// cache: miniredis wrapped by hack/tools/redis, built by `make tools` into
+// the binary directory, so no system package is needed.
+const RedisBinary = "miniredis"
+
+// redisCommand is how the fleet runs its redis: RedisBinary from the binary
+// directory, else (for a BinDir of one's own binaries) a redis-server found
+// on PATH, else an error that says how to get one.
+func (f *Fleet) redisCommand(dir string, port int) (Command, error) {
+	if bin := f.Bin(RedisBinary); isExecutable(bin) {
+		return Command{Path: bin, Args: []string{"-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, Dir: dir}, nil
+	}
+	if bin, err := exec.LookPath("redis-server"); err == nil {
+		return Command{Path: bin, Dir: dir, Args: []string{
+			"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--protected-mode", "yes",
+			"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir, "--logfile", "",
+		}}, nil
+	}
+	return Command{}, fmt.Errorf("redis: %s not found in %s and no redis-server on PATH (build it with hack/tools/build.sh redis, part of make tools)", RedisBinary, f.binDir())
+}
+
+// StartRedis starts the fleet's redis (see redisCommand) on
 // 127.0.0.1:Ports.Redis, without persistence, working directory
 // <state>/redis, and waits until it answers PING. Like every starter here,
 // it does not start a process that runs already: it only waits for it.
 func (f *Fleet) StartRedis(ctx context.Context) error {
 	if err := f.checkNetwork(); err != nil {
 		return fmt.Errorf("redis: %w", err)
-	}
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		return fmt.Errorf("redis: redis-server not found on PATH (Debian/Ubuntu: apt-get install -y redis-server): %w", err)
 	}
 	if err := f.ensureStateDir(); err != nil {
 		return err
@@ -41,11 +58,11 @@ func (f *Fleet) StartRedis(ctx context.Context) error {
 		return err
 	}
 	port := f.ports().Redis
-	args := []string{
-		"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--protected-mode", "yes",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir, "--logfile", "",
+	cmd, err := f.redisCommand(dir, port)
+	if err != nil {
+		return err
 	}
-	return f.ensureProcess(ctx, ProcRedis, Command{Path: bin, Args: args, Dir: dir}, []labeledPort{{port, "redis"}},
+	return f.ensureProcess(ctx, ProcRedis, cmd, []labeledPort{{port, "redis"}},
 		"answering PING on "+f.RedisAddr(), serviceReadyWithin, func(ctx context.Context) (bool, error) {
 			return redisPing(ctx, f.RedisAddr()) == nil, nil
 		})
@@ -59,7 +76,8 @@ func redisPing(ctx context.Context, addr string) error {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.WriteString(c, "PING\r\n"); err != nil {
+	// A RESP array, not an inline command: miniredis reads only arrays.
+	if _, err := io.WriteString(c, "*1\r\n$4\r\nPING\r\n"); err != nil {
 		return err
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
@@ -79,6 +97,13 @@ func redisPing(ctx context.Context, addr string) error {
 // The bare repository fetches from repoDir (no hooks of repoDir run), and a
 // shallow clone (as CI checks out) works.
 func (f *Fleet) Publish(ctx context.Context, repoDir string) (string, error) {
+	return f.PublishOverlay(ctx, repoDir, nil)
+}
+
+// PublishOverlay is Publish, but with ov (when not nil) the branch points at
+// a commit on top of HEAD whose tree is HEAD's with the overlay applied (see
+// Overlay). It returns the published commit.
+func (f *Fleet) PublishOverlay(ctx context.Context, repoDir string, ov *Overlay) (string, error) {
 	src, err := filepath.Abs(repoDir)
 	if err != nil {
 		return "", err
@@ -120,27 +145,49 @@ func (f *Fleet) Publish(ctx context.Context, repoDir string) (string, error) {
 			return "", fmt.Errorf("publish %s into %s: %w", src, bare, err)
 		}
 	}
-	got, err := runGit(ctx, git, bare, "rev-parse", "--verify", "refs/heads/"+Branch)
-	if err != nil || got != head {
-		return "", fmt.Errorf("publish: %s has %s at %s, want %s (%v)", bare, Branch, got, head, err)
+	want := head
+	if ov != nil {
+		if want, err = ov.commit(ctx, git, bare, head); err != nil {
+			return "", fmt.Errorf("publish %s: %w", src, err)
+		}
+		if _, err := runGit(ctx, git, bare, "update-ref", "refs/heads/"+Branch, want); err != nil {
+			return "", fmt.Errorf("publish %s into %s: %w", src, bare, err)
+		}
 	}
-	return head, nil
+	got, err := runGit(ctx, git, bare, "rev-parse", "--verify", "refs/heads/"+Branch)
+	if err != nil || got != want {
+		return "", fmt.Errorf("publish: %s has %s at %s, want %s (%v)", bare, Branch, got, want, err)
+	}
+	return want, nil
 }
 
 // runGit runs git in dir without the caller's GIT_* variables and returns
 // its trimmed stdout.
 func runGit(ctx context.Context, git, dir string, args ...string) (string, error) {
+	return runGitIn(ctx, git, dir, nil, nil, args...)
+}
+
+// runGitIn is runGit with extra environment variables (GIT_INDEX_FILE, ...)
+// and stdin.
+func runGitIn(ctx context.Context, git, dir string, env []string, stdin io.Reader, args ...string) (string, error) {
+	out, err := runGitRaw(ctx, git, dir, env, stdin, args...)
+	return strings.TrimSpace(string(out)), err
+}
+
+// runGitRaw is runGitIn with stdout as it is.
+func runGitRaw(ctx context.Context, git, dir string, env []string, stdin io.Reader, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, git, args...)
 	cmd.Dir = dir
-	cmd.Env = append(filterEnv(os.Environ(), func(k string) bool { return strings.HasPrefix(k, "GIT_") }),
-		"GIT_TERMINAL_PROMPT=0")
+	cmd.Stdin = stdin
+	cmd.Env = append(append(filterEnv(os.Environ(), func(k string) bool { return strings.HasPrefix(k, "GIT_") }),
+		"GIT_TERMINAL_PROMPT=0"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
-	return strings.TrimSpace(stdout.String()), nil
+	return stdout.Bytes(), nil
 }
 
 // StartGitDaemon starts `git daemon` serving <state>/git read-only on

@@ -12,10 +12,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitops-hub/gitops-hub/pkg/testcharts"
 )
 
-// chartsDir is the repository's offline Helm repository, next to the repository.
-const chartsDir = "../../../shared/charts"
+// testChartRepo is a Helm repository folder packaged from our own small
+// charts (testdata/charts): demo 0.1.0.
+func testChartRepo(t testing.TB) string {
+	t.Helper()
+	return testcharts.Repo(t, filepath.Join("testdata", "charts"))
+}
 
 func gitEnv(t *testing.T) []string {
 	return []string{
@@ -150,9 +156,7 @@ func getBody(t *testing.T, url string) (int, string) {
 }
 
 func TestServeCharts(t *testing.T) {
-	if _, err := os.Stat(filepath.Join(chartsDir, "index.yaml")); err != nil {
-		t.Skipf("no chart repository at %s: %v", chartsDir, err)
-	}
+	chartsDir := testChartRepo(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addr := "127.0.0.1:" + strconv.Itoa(testPorts.one(t))
@@ -171,10 +175,10 @@ func TestServeCharts(t *testing.T) {
 		}
 	}
 	code, body := getBody(t, url+"/index.yaml")
-	if code != http.StatusOK || !strings.Contains(body, "apiVersion: v1") || !strings.Contains(body, "argo-cd-6.6.0.tgz") {
+	if code != http.StatusOK || !strings.Contains(body, "apiVersion: v1") || !strings.Contains(body, "demo-0.1.0.tgz") {
 		t.Fatalf("index.yaml: %d %.200q", code, body)
 	}
-	if code, body := getBody(t, url+"/argo-cd-6.6.0.tgz"); code != http.StatusOK || len(body) < 1000 {
+	if code, body := getBody(t, url+"/demo-0.1.0.tgz"); code != http.StatusOK || len(body) < 100 {
 		t.Fatalf("chart: %d, %d bytes", code, len(body))
 	}
 	if code, _ := getBody(t, url+"/nope-1.0.0.tgz"); code != http.StatusNotFound {
@@ -205,9 +209,7 @@ func TestServeCharts(t *testing.T) {
 
 // StartChartServer with the test binary as hubctl (see TestMain).
 func TestStartChartServer(t *testing.T) {
-	if _, err := os.Stat(filepath.Join(chartsDir, "index.yaml")); err != nil {
-		t.Skipf("no chart repository at %s: %v", chartsDir, err)
-	}
+	chartsDir := testChartRepo(t)
 	ctx := context.Background()
 	exe, err := os.Executable()
 	if err != nil {
@@ -237,11 +239,11 @@ func TestStartChartServer(t *testing.T) {
 }
 
 func TestStartRedis(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		unavailable(t, "redis-server not on PATH (apt-get install -y redis-server)")
-	}
 	ctx := context.Background()
 	f := testFleet(t, "hub")
+	if !isExecutable(f.Bin(RedisBinary)) {
+		unavailable(t, "%s not in %s (hack/tools/build.sh redis)", RedisBinary, f.binDir())
+	}
 	if err := f.StartRedis(ctx); err != nil {
 		t.Fatal(err)
 	}

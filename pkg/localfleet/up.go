@@ -33,6 +33,9 @@ type UpOptions struct {
 	ArgoCD ArgoCDOptions
 	// NoArgoCD leaves the Argo CD processes out.
 	NoArgoCD bool
+	// Overlay, when set, is laid over HEAD in the commit the git daemon
+	// serves (see PublishOverlay).
+	Overlay *Overlay
 }
 
 // UpActions is the whole create, in order: checking prerequisites and
@@ -52,7 +55,7 @@ func (f *Fleet) UpActions(opts UpOptions) []Action {
 		{Name: "Preparing " + f.StateDir, Run: f.Prepare},
 	}
 	actions = append(actions, f.ClusterActions()...)
-	actions = append(actions, f.ServiceActions(opts.RepoDir, opts.ChartsDir, opts.SelfExe)...)
+	actions = append(actions, f.ServiceActions(opts.RepoDir, opts.ChartsDir, opts.SelfExe, opts.Overlay)...)
 	actions = append(actions, opts.Bootstrap...)
 	if !opts.NoArgoCD {
 		actions = append(actions, f.ArgoCDAction(opts.ArgoCD))
@@ -84,16 +87,16 @@ func (f *Fleet) ClusterActions() []Action {
 	return out
 }
 
-// ServiceActions start redis, publish repoDir, start the git daemon and,
-// when chartsDir is set, the chart server.
-func (f *Fleet) ServiceActions(repoDir, chartsDir, selfExe string) []Action {
+// ServiceActions start redis, publish repoDir (with ov laid over it, when
+// set), start the git daemon and, when chartsDir is set, the chart server.
+func (f *Fleet) ServiceActions(repoDir, chartsDir, selfExe string, ov *Overlay) []Action {
 	if repoDir == "" {
 		repoDir = "."
 	}
 	out := []Action{
 		{Name: "Starting redis (" + f.RedisAddr() + ")", Run: f.StartRedis},
-		{Name: "Publishing " + repoDir + " (HEAD) as " + f.GitURL() + " " + Branch, Run: func(ctx context.Context) error {
-			_, err := f.Publish(ctx, repoDir)
+		{Name: "Publishing " + repoDir + " (HEAD" + overlayNote(ov) + ") as " + f.GitURL() + " " + Branch, Run: func(ctx context.Context) error {
+			_, err := f.PublishOverlay(ctx, repoDir, ov)
 			return err
 		}},
 		{Name: "Starting the git daemon (" + f.GitURL() + ")", Run: f.StartGitDaemon},
@@ -113,6 +116,13 @@ func (f *Fleet) ServiceActions(repoDir, chartsDir, selfExe string) []Action {
 	return out
 }
 
+func overlayNote(ov *Overlay) string {
+	if ov == nil {
+		return ""
+	}
+	return " with the overlay " + ov.Dir
+}
+
 // ArgoCDAction starts the Argo CD processes (StartArgoCD).
 func (f *Fleet) ArgoCDAction(opts ArgoCDOptions) Action {
 	return Action{Name: "Starting Argo CD (repo-server, application-controller, applicationset-controller)", Run: func(ctx context.Context) error {
@@ -122,7 +132,7 @@ func (f *Fleet) ArgoCDAction(opts ArgoCDOptions) Action {
 
 // CheckPrerequisites checks, all at once, what a create needs: the fleet's
 // description (Validate), the binaries in BinDir (Argo CD's only when
-// argoCD), kubectl, redis-server, git, and the network (an isolated
+// argoCD), kubectl, redis (miniredis in BinDir), git, and the network (an isolated
 // namespace unless AllowHostNetwork).
 func (f *Fleet) CheckPrerequisites(argoCD bool) error {
 	if err := f.Validate(); err != nil {
@@ -143,13 +153,11 @@ func (f *Fleet) CheckPrerequisites(argoCD bool) error {
 			errs = append(errs, fmt.Errorf("missing in %s: %s (build them with hack/tools/build.sh argocd helm, or set $%s)", f.binDir(), strings.Join(missing, ", "), EnvBinDir))
 		}
 	}
-	for _, tool := range []struct{ name, hint string }{
-		{"redis-server", "Debian/Ubuntu: apt-get install -y redis-server"},
-		{"git", "Debian/Ubuntu: apt-get install -y git"},
-	} {
-		if _, err := exec.LookPath(tool.name); err != nil {
-			errs = append(errs, fmt.Errorf("%s not found on PATH (%s)", tool.name, tool.hint))
-		}
+	if _, err := f.redisCommand("", 0); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		errs = append(errs, fmt.Errorf("git not found on PATH (Debian/Ubuntu: apt-get install -y git)"))
 	}
 	if err := f.checkNetwork(); err != nil {
 		errs = append(errs, err)

@@ -271,9 +271,14 @@ func (e *ParseError) Error() string {
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // Parse decodes every document of data as an Argo CD cluster Secret.
-// Documents are decoded in parallel; the result keeps file order.
+// A document that is a v1 List (what `kubectl get secret -o yaml` writes for
+// several Secrets) stands for its items. Documents are decoded in parallel;
+// the result keeps file order.
 func Parse(file string, data []byte) ([]*Cluster, error) {
-	docs := loader.SplitDocuments(file, data)
+	docs, err := expandLists(loader.SplitDocuments(file, data))
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*Cluster, len(docs))
 	errs := make([]error, len(docs))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(docs)/64))
@@ -290,6 +295,47 @@ func Parse(file string, data []byte) ([]*Cluster, error) {
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// expandLists replaces every document that is a List (kind List or
+// SecretList, apiVersion v1, as kubectl writes) by one document per item,
+// each at the line where the item starts.
+func expandLists(docs []loader.Document) ([]loader.Document, error) {
+	out := docs[:0:0]
+	expanded := false
+	for _, d := range docs {
+		// Only a document with an items key can be a List: the others are
+		// not decoded twice.
+		if !bytes.Contains(d.Data, []byte("items:")) {
+			out = append(out, d)
+			continue
+		}
+		var list struct {
+			APIVersion string      `yaml:"apiVersion"`
+			Kind       string      `yaml:"kind"`
+			Items      []yaml.Node `yaml:"items"`
+		}
+		if err := yaml.Unmarshal(d.Data, &list); err != nil || (list.Kind != "List" && list.Kind != "SecretList") {
+			out = append(out, d) // parseDoc reports what is wrong with it
+			continue
+		}
+		if list.APIVersion != "v1" {
+			return nil, &ParseError{Pos: d.Pos(), Err: fmt.Errorf("%s/%s: a List of cluster Secrets has apiVersion v1", list.APIVersion, list.Kind)}
+		}
+		expanded = true
+		for j := range list.Items {
+			item := &list.Items[j]
+			b, err := yaml.Marshal(item)
+			if err != nil {
+				return nil, &ParseError{Pos: d.PosAt(item.Line), Err: fmt.Errorf("List item %d: %w", j, err)}
+			}
+			out = append(out, loader.Document{File: d.File, Line: d.Line + item.Line - 1, Index: d.Index, Data: b})
+		}
+	}
+	if !expanded {
+		return docs, nil
 	}
 	return out, nil
 }

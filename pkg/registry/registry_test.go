@@ -494,3 +494,61 @@ func BenchmarkParse10000(b *testing.B) {
 		}
 	}
 }
+
+// What `kubectl -n argocd get secret -l argocd.argoproj.io/secret-type=cluster
+// -o yaml` writes for several Secrets: a v1 List with items (the README's
+// recipe). Each item is a cluster, positioned at its own line.
+func TestParseKubectlList(t *testing.T) {
+	data := `apiVersion: v1
+items:
+- apiVersion: v1
+  data:
+    name: cHJvZA==
+    server: aHR0cHM6Ly9wcm9kLmV4YW1wbGUuY29t
+  kind: Secret
+  metadata:
+    labels:
+      argocd.argoproj.io/secret-type: cluster
+      environment: prod
+    name: cluster-prod
+    namespace: argocd
+    resourceVersion: "1"
+  type: Opaque
+- apiVersion: v1
+  kind: Secret
+  metadata:
+    labels:
+      argocd.argoproj.io/secret-type: cluster
+    name: cluster-dev
+    namespace: argocd
+  stringData:
+    name: dev
+    server: https://dev.example.com
+kind: List
+metadata:
+  resourceVersion: ""
+`
+	cs := mustParse(t, data)
+	if len(cs) != 2 {
+		t.Fatalf("%d clusters, want 2", len(cs))
+	}
+	if cs[0].Name != "prod" || cs[0].Server != "https://prod.example.com" || cs[0].Labels["environment"] != "prod" || cs[0].Line != 3 {
+		t.Errorf("first item: %+v", cs[0])
+	}
+	if cs[1].Name != "dev" || cs[1].Line != 16 {
+		t.Errorf("second item: %+v", cs[1])
+	}
+	// A List beside plain documents; an item that is not a cluster Secret
+	// is an error at its line.
+	mixed := secretYAML("a", "stringData: {name: a, server: https://a}\n") + "---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: cm}\n"
+	_, err := Parse("clusters.yaml", []byte(mixed))
+	if err == nil || !strings.Contains(err.Error(), "ConfigMap is not a Secret") {
+		t.Fatalf("a List with a ConfigMap: %v", err)
+	}
+	if _, err := Parse("clusters.yaml", []byte("apiVersion: v2\nkind: List\nitems: []\n")); err == nil {
+		t.Error("a List of another apiVersion: no error")
+	}
+	if cs, err := Parse("clusters.yaml", []byte("apiVersion: v1\nkind: List\nitems: []\n")); err != nil || len(cs) != 0 {
+		t.Errorf("an empty List: %v, %v", cs, err)
+	}
+}

@@ -151,6 +151,11 @@ func TestLocalFleet(t *testing.T) {
 	if ok, why := localfleet.Isolated(); !ok {
 		t.Fatalf("the e2e test must run in a loopback-only network namespace (%s): make e2e", why)
 	}
+	// The real upstream charts, as a Helm repository folder (hubctl charts pull DIR).
+	chartsDir := os.Getenv(action.EnvChartsDir)
+	if chartsDir == "" {
+		t.Fatalf("set $%s to a Helm repository folder of the charts the tree uses (hubctl charts pull DIR)", action.EnvChartsDir)
+	}
 	ctx := context.Background()
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -180,7 +185,7 @@ func TestLocalFleet(t *testing.T) {
 		Hubctl:    hubctl,
 		Repo:      repo,
 		StateDir:  stateDir,
-		ChartsDir: filepath.Join(root, "..", "shared", "charts"),
+		ChartsDir: chartsDir,
 		Timeout:   8 * time.Minute,
 		Progress:  logWriter{t},
 	}
@@ -262,7 +267,7 @@ func TestLocalFleet(t *testing.T) {
 
 	t.Run("a commit that changes a values file is applied without restarting anything", func(t *testing.T) {
 		marker := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
-		edit(t, repo, "clusters/"+develop+"/addons/argo-cd/values.yaml", "e2e: change a cluster value", func(s string) string {
+		edit(t, repo, action.LocalOverlayDir+"/clusters/"+develop+"/addons/argo-cd/values.yaml", "e2e: change a cluster value", func(s string) string {
 			return strings.Replace(s, "installationID: "+develop, "installationID: "+marker, 1)
 		})
 		if _, err := action.Publish(ctx, f, repo); err != nil {
@@ -276,10 +281,10 @@ func TestLocalFleet(t *testing.T) {
 	})
 
 	t.Run("removing enable_backstage removes the Application and keeps the resources", func(t *testing.T) {
-		edit(t, repo, "clusters/"+develop+"/cluster.yaml", "e2e: disable backstage", func(s string) string {
+		edit(t, repo, action.LocalOverlayDir+"/clusters/"+develop+"/cluster.yaml", "e2e: disable backstage", func(s string) string {
 			return strings.Replace(s, "    enable_backstage: \"true\"\n", "", 1)
 		})
-		reg, err := registry.LoadGlob(os.DirFS(repo), "clusters/*/cluster.yaml")
+		reg, err := registry.LoadGlob(os.DirFS(repo), action.LocalClusterRegistry)
 		if err != nil {
 			t.Fatal(err)
 		}
