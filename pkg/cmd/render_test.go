@@ -23,6 +23,7 @@ var upstreamRepos = []string{
 	"https://backstage.github.io/charts",
 	"https://kubernetes.github.io/ingress-nginx",
 	"https://aws.github.io/eks-charts",
+	"https://charts.external-secrets.io",
 }
 
 // chartServer serves shared/charts and returns the mirror flags that point
@@ -186,8 +187,8 @@ func TestRenderBadInput(t *testing.T) {
 				t.Errorf("stderr does not name %q:\n%s", w, errOut)
 			}
 		}
-		if !strings.Contains(errOut, "rendered 2 Application(s)") {
-			t.Errorf("the other two Applications of the cluster did not render:\n%s", errOut)
+		if !strings.Contains(errOut, "rendered 3 Application(s)") {
+			t.Errorf("the other three Applications of the cluster did not render:\n%s", errOut)
 		}
 	})
 	t.Run("template that fails in the chart", func(t *testing.T) {
