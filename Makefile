@@ -19,7 +19,7 @@ all: build
 build: ## bin/hubctl
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/hubctl ./cmd/hubctl
 
-tools: ## build (once, cached outside the repo) etcd, kube-apiserver & co, kwok, helm, argocd
+tools: ## build (once, cached outside the repo) etcd, kube-apiserver & co, kwok, helm, argocd, external-secrets
 	bash hack/tools/build.sh
 
 up: build tools ## the local fleet: hub + hosting clusters + Argo CD, until every Application is Synced and Healthy
