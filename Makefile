@@ -22,7 +22,7 @@ build: ## bin/hubctl
 prereqs: ## check the commands the local fleet needs (git, unshare, ip, ...) and $HUBCTL_CHARTS_DIR before any long step
 	@bash hack/prereqs.sh --charts
 
-tools: ## build (once, cached outside the repo) miniredis, etcd, kube-apiserver & co, kwok, helm, argocd
+tools: ## build (once, cached outside the repo) miniredis, etcd, kube-apiserver & co, kwok, helm, argocd, external-secrets
 	bash hack/tools/build.sh
 
 up: prereqs build tools ## the local fleet: hub + hosting clusters + Argo CD, until every Application is Synced and Healthy

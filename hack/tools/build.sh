@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build, from pinned Go modules, every binary the local fleet needs, and cache them outside the repo.
 #
-#   hack/tools/build.sh [tool...]   build all tools (redis etcd kubernetes kwok helm argocd) or the named ones
+#   hack/tools/build.sh [tool...]   build all tools (redis etcd kubernetes kwok helm argocd external-secrets) or the named ones
 #   hack/tools/build.sh --print-dir        print the directory of symlinks to the pinned binaries
 #   hack/tools/build.sh --print-crds-dir   print the directory holding Argo CD's CRDs
 #   hack/tools/build.sh --list             print "tool version" for every tool
@@ -17,7 +17,7 @@ CACHE_DIR=${GITOPS_HUB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gitops-hub}
 BIN_ROOT=$CACHE_DIR/bin
 CURRENT_DIR=$BIN_ROOT/current
 
-ALL_TOOLS=(redis etcd kubernetes kwok helm argocd) # redis first: seconds, not minutes
+ALL_TOOLS=(redis etcd kubernetes kwok helm argocd external-secrets) # redis first: seconds, not minutes
 
 # Pinned versions. Each must match the require line in hack/tools/<tool>/go.mod (checked below).
 REDIS_VERSION=v2.40.0 # github.com/alicebob/miniredis/v2, served by hack/tools/redis/main.go
@@ -27,6 +27,7 @@ KWOK_VERSION=v0.8.0
 HELM_VERSION=v3.22.0
 ARGOCD_VERSION=v3.6.1
 ARGOCD_GOTOOLCHAIN=go1.27.4 # Argo CD v3.6 needs Go 1.27; the go command fetches this toolchain itself
+EXTERNAL_SECRETS_VERSION=v0.16.2 # its chart 0.16.2 is what the local fleet renders (docs/central-config.md)
 
 # Build environment: the same for every tool, and recorded in each stamp.
 export CGO_ENABLED=0  # static binaries, as every upstream release build does
@@ -81,6 +82,11 @@ tool_spec() {
 	argocd)
 		MODULE=github.com/argoproj/argo-cd/v3 VERSION=$ARGOCD_VERSION TOOLCHAIN=$ARGOCD_GOTOOLCHAIN
 		BINARIES=(argocd=github.com/argoproj/argo-cd/v3/cmd) ;;
+	external-secrets)
+		# The controller only (the chart's webhook and cert controller stay off). It has no
+		# --kubeconfig flag: run it with KUBECONFIG, and --metrics-addr=127.0.0.1:PORT (or 0).
+		MODULE=github.com/external-secrets/external-secrets VERSION=$EXTERNAL_SECRETS_VERSION
+		BINARIES=(external-secrets=github.com/external-secrets/external-secrets) ;;
 	*) return 1 ;;
 	esac
 }

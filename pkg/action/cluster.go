@@ -53,6 +53,12 @@ type ClusterAdd struct {
 	Exec *onboard.ExecProviderConfig
 	// VerifyTimeout bounds the verification (default DefaultVerifyTimeout).
 	VerifyTimeout time.Duration
+	// HubServer is the hub's API URL as the target's External Secrets Operator reaches it
+	// (default: the hub kubeconfig's). Used only when the entry has a client label.
+	HubServer string
+	// HubTokenTTL is the lifetime of the target's hub token (default
+	// onboard.DefaultESOTokenTTL).
+	HubTokenTTL time.Duration
 	// Entry, when set, is the registry entry to register (the caller read it, e.g. from a
 	// local overlay): the tree's registry is then neither read nor written.
 	Entry *registry.Cluster
@@ -73,6 +79,9 @@ type ClusterAddResult struct {
 	Expires        time.Time
 	// Unchanged: the hub already held valid credentials and the same labels and annotations.
 	Unchanged bool
+	// HubAccess is the target's access to its client's Secrets on the hub (nil when the
+	// entry has no client label).
+	HubAccess *HubAccess
 }
 
 var addonName = regexp.MustCompile(`^[a-z0-9]([a-z0-9_]*[a-z0-9])?$`)
@@ -265,6 +274,15 @@ func (a *ClusterAdd) Run(ctx context.Context) (*ClusterAddResult, error) {
 			return nil, err
 		}
 		res.EntryWritten = true
+	}
+	if client := clientOf(entry.Labels); client != "" {
+		hubServer := hubServerFor(hub, a.HubServer)
+		fmt.Fprintf(cfg.progress(), "cluster add: %s: hub access of client %s for External Secrets Operator (hub server %s)\n", target, client, hubServer)
+		acc, err := grantHubAccess(ctx, hub, target, a.Name, client, hubServer, a.HubTokenTTL)
+		if err != nil {
+			return res, fmt.Errorf("cluster add %s: registered for Argo CD, but the access of its External Secrets Operator to the hub failed: %w; run the same `hubctl cluster add %s ...` again", a.Name, err, a.Name)
+		}
+		res.HubAccess = acc
 	}
 	return res, nil
 }

@@ -18,9 +18,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
+	"github.com/gitops-hub/gitops-hub/pkg/hubconfig"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/onboard"
 	"github.com/gitops-hub/gitops-hub/pkg/testenv"
@@ -83,6 +85,12 @@ func TestLiveClusterAddListRotateRemove(t *testing.T) {
 		t.Fatalf("%v\n%s", err, progress.String())
 	}
 	t.Logf("cluster add: %s", time.Since(start).Round(time.Millisecond))
+	if res.HubAccess != nil {
+		t.Errorf("a cluster without a client label got hub access: %s", dump(res.HubAccess))
+	}
+	if _, err := target.Client.CoreV1().Namespaces().Get(ctx, "external-secrets", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("external-secrets namespace in a cluster without a client label: %v", err)
+	}
 	argo, cc := argoView(ctx, t, hub, "cluster-existing")
 	// Argo CD's view works: it can deploy (create a namespace and a Deployment's ConfigMap).
 	if _, err := argo.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "web"}}, metav1.CreateOptions{}); err != nil {
@@ -426,5 +434,107 @@ func TestLiveRotateAllExpiringWithin(t *testing.T) {
 	rows, err := (&ClusterList{Config: cfg}).Run(ctx)
 	if err != nil || rows[0].Problem() || *rows[0].DaysLeft < 89 {
 		t.Errorf("after rotate: %v %s", err, dump(rows))
+	}
+}
+
+// esoView is the hub client a hosting cluster's External Secrets Operator builds from its
+// external-secrets/hub-credentials Secret: the server, the CA and the token only.
+func esoView(ctx context.Context, t *testing.T, hosting *kube.Cluster) (kubernetes.Interface, string) {
+	t.Helper()
+	s, err := hosting.Client.CoreV1().Secrets("external-secrets").Get(ctx, "hub-credentials", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &rest.Config{Host: string(s.Data["server"]), BearerToken: string(s.Data["token"]), TLSClientConfig: rest.TLSClientConfig{CAData: s.Data["ca.crt"]}}
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, string(s.Data["token"])
+}
+
+// TestLiveClusterAddHubAccess: a client's cluster added with cluster add reads its client's
+// Secrets on the hub with what cluster add placed in it, and gets a real 403 on another
+// client's; rotate gives it a new working token; remove --revoke takes the access away.
+func TestLiveClusterAddHubAccess(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, hub, target := liveEnv(ctx, t)
+	var progress bytes.Buffer
+	cfg := liveConfig(t, hub, target, &progress)
+	for _, cl := range []string{"clientA", "clientB"} {
+		if _, err := hubconfig.Set(ctx, hub.Client, cl, "grafana-admin", map[string][]byte{"admin-password": []byte("pw-" + cl)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := (&ClusterAdd{Config: cfg, Name: "eks-a", Environment: "develop", Client: "clientA", Enable: []string{"web"}}).Run(ctx)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	if res.HubAccess == nil || res.HubAccess.ServiceAccount != "client-clienta/eso-eks-a" || res.HubAccess.Server != strings.TrimRight(hub.Config.Host, "/") {
+		t.Fatalf("hub access %s", dump(res.HubAccess))
+	}
+	eso, token := esoView(ctx, t, target)
+	s, err := eso.CoreV1().Secrets("client-clienta").Get(ctx, "grafana-admin", metav1.GetOptions{})
+	if err != nil || string(s.Data["admin-password"]) != "pw-clientA" {
+		t.Errorf("reading its own client's Secret: %v", err)
+	}
+	if _, err := eso.CoreV1().Secrets("client-clientb").Get(ctx, "grafana-admin", metav1.GetOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("reading another client's Secret: %v, want Forbidden", err)
+	}
+	if _, err := eso.CoreV1().Secrets("client-clientb").List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("listing another client's Secrets: %v, want Forbidden", err)
+	}
+
+	// rotate with the hub only (the stored Argo CD credentials reach the target): a new hub
+	// token, which works.
+	rot, err := (&ClusterRotate{Config: &Configuration{RepoDir: cfg.RepoDir, Hub: cfg.Hub}, Names: []string{"eks-a"}}).Run(ctx)
+	if err != nil || rot[0].HubAccess == nil {
+		t.Fatalf("rotate: %v %s", err, dump(rot))
+	}
+	eso2, token2 := esoView(ctx, t, target)
+	if token2 == token {
+		t.Error("rotate kept the same hub token")
+	}
+	if _, err := eso2.CoreV1().Secrets("client-clienta").Get(ctx, "grafana-admin", metav1.GetOptions{}); err != nil {
+		t.Errorf("the rotated hub token does not read its client's Secret: %v", err)
+	}
+	// Outside the window the hub token is left alone.
+	rot, err = (&ClusterRotate{Config: &Configuration{RepoDir: cfg.RepoDir, Hub: cfg.Hub}, Names: []string{"eks-a"}, ExpiringWithin: 24 * time.Hour}).Run(ctx)
+	if err != nil || rot[0].HubAccess != nil || !strings.Contains(rot[0].HubSkipped, "not within") {
+		t.Errorf("rotate outside the window: %v %s", err, dump(rot))
+	}
+
+	// remove --revoke: the hub ServiceAccount and binding and the target's hub-credentials go;
+	// the hub token stops working; the client's Secrets stay.
+	rm := &ClusterRemove{Config: cfg, Name: "eks-a", Revoke: true}
+	plan, err := rm.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := rm.Run(ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(done, "\n"), "ServiceAccount client-clienta/eso-eks-a") {
+		t.Errorf("remove: %s", dump(done))
+	}
+	if _, err := hub.Client.CoreV1().ServiceAccounts("client-clienta").Get(ctx, "eso-eks-a", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("hub ServiceAccount after remove --revoke: %v", err)
+	}
+	if _, err := hub.Client.RbacV1().RoleBindings("client-clienta").Get(ctx, "eso-eks-a", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("hub RoleBinding after remove --revoke: %v", err)
+	}
+	if _, err := target.Client.CoreV1().Secrets("external-secrets").Get(ctx, "hub-credentials", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("hub-credentials after remove --revoke: %v", err)
+	}
+	if err := kube.WaitFor(ctx, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
+		_, err := eso2.CoreV1().Secrets("client-clienta").Get(ctx, "grafana-admin", metav1.GetOptions{})
+		return apierrors.IsUnauthorized(err), nil
+	}); err != nil {
+		t.Errorf("the hub token still works after remove --revoke")
+	}
+	if _, err := hub.Client.CoreV1().Secrets("client-clienta").Get(ctx, "grafana-admin", metav1.GetOptions{}); err != nil {
+		t.Errorf("the client's Secret: %v", err)
 	}
 }

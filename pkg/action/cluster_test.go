@@ -60,6 +60,13 @@ func fakeHub(argo bool) *kube.Cluster {
 // fakeTarget is a target whose TokenRequests answer tokens expiring after the asked lifetime.
 func fakeTarget(now time.Time) (*kube.Cluster, *int) {
 	cs := fake.NewClientset()
+	n := tokenReactor(cs, now)
+	return &kube.Cluster{Name: "target", Config: &rest.Config{Host: "https://target.example.com:6443", TLSClientConfig: rest.TLSClientConfig{CAData: []byte("CA")}}, Client: cs}, n
+}
+
+// tokenReactor makes cs answer TokenRequests with tokens expiring after the asked lifetime
+// (from now); it returns the count of tokens minted.
+func tokenReactor(cs *fake.Clientset, now time.Time) *int {
 	n := new(int)
 	var mu sync.Mutex
 	cs.PrependReactor("create", "serviceaccounts", func(a clienttesting.Action) (bool, runtime.Object, error) {
@@ -76,7 +83,7 @@ func fakeTarget(now time.Time) (*kube.Cluster, *int) {
 		tr.Status = authenticationv1.TokenRequestStatus{Token: jwt(exp, fmt.Sprint(id)), ExpirationTimestamp: metav1.NewTime(exp)}
 		return true, tr, nil
 	})
-	return &kube.Cluster{Name: "target", Config: &rest.Config{Host: "https://target.example.com:6443", TLSClientConfig: rest.TLSClientConfig{CAData: []byte("CA")}}, Client: cs}, n
+	return n
 }
 
 // connector records the configs it is given; a config is accepted when accept says so.
@@ -116,6 +123,8 @@ func TestClusterAddWithFakes(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	hub := fakeHub(true)
+	hub.Config.TLSClientConfig.CAData = []byte("HUB CA")
+	hubTokens := tokenReactor(hub.Client.(*fake.Clientset), now)
 	target, tokens := fakeTarget(now)
 	conn := &connector{}
 	repo := copyTree(t)
@@ -188,6 +197,22 @@ func TestClusterAddWithFakes(t *testing.T) {
 	}
 	if secs, _ := tc.CoreV1().Secrets("kube-system").List(ctx, metav1.ListOptions{}); len(secs.Items) != 0 {
 		t.Errorf("a token Secret was created in the target: %v", secs.Items[0].Name)
+	}
+	// The client label: the hub ServiceAccount of the cluster in the client's namespace, and
+	// its token with the hub's URL and CA in the target's external-secrets/hub-credentials.
+	if _, err := hub.Client.CoreV1().ServiceAccounts("client-clientc").Get(ctx, "eso-eks-new", metav1.GetOptions{}); err != nil {
+		t.Errorf("hub ServiceAccount: %v", err)
+	}
+	hc, err := tc.CoreV1().Secrets("external-secrets").Get(ctx, "hub-credentials", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exp, ok := onboard.TokenExpiry(string(hc.Data["token"])); !ok || !exp.Equal(now.Add(onboard.DefaultESOTokenTTL)) || *hubTokens != 1 ||
+		string(hc.Data["server"]) != "https://hub.example.com" || string(hc.Data["ca.crt"]) != "HUB CA" {
+		t.Errorf("hub-credentials: expiry %v, server %q, ca %q, %d hub tokens", exp, hc.Data["server"], hc.Data["ca.crt"], *hubTokens)
+	}
+	if res.HubAccess == nil || res.HubAccess.ServiceAccount != "client-clientc/eso-eks-new" || res.HubAccess.Credentials != "external-secrets/hub-credentials" {
+		t.Errorf("result hub access %+v", res.HubAccess)
 	}
 
 	// Second run: the stored token is valid: nothing changes, no new token is minted.

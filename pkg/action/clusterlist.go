@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/onboard"
 	"github.com/gitops-hub/gitops-hub/pkg/registry"

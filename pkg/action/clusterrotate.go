@@ -41,6 +41,9 @@ type ClusterRotate struct {
 	ExpiringWithin time.Duration
 	TokenTTL       time.Duration
 	VerifyTimeout  time.Duration
+	// HubTokenTTL is the lifetime of the new hub token of a client's cluster (default
+	// onboard.DefaultESOTokenTTL).
+	HubTokenTTL time.Duration
 }
 
 // RotateResult is one cluster's rotation.
@@ -51,6 +54,10 @@ type RotateResult struct {
 	Revoked        []string  `json:"revoked,omitempty"`
 	Skipped        string    `json:"skipped,omitempty"`
 	Error          string    `json:"error,omitempty"`
+	// HubAccess is the cluster's new hub token for External Secrets Operator (clusters with a
+	// client label); HubSkipped says why it was not rotated.
+	HubAccess  *HubAccess `json:"hubAccess,omitempty"`
+	HubSkipped string     `json:"hubSkipped,omitempty"`
 }
 
 // Run rotates each selected cluster; a failed cluster does not stop the others, and the
@@ -87,6 +94,9 @@ func (r *ClusterRotate) Run(ctx context.Context) ([]RotateResult, error) {
 			continue
 		}
 		res := r.rotate(ctx, hub, s)
+		if res.Error == "" && clientOf(s.Labels) != "" {
+			r.rotateHubToken(ctx, hub, s, &res)
+		}
 		out = append(out, res)
 		if res.Error != "" {
 			failed = append(failed, name)
@@ -203,6 +213,58 @@ func (r *ClusterRotate) rotate(ctx context.Context, hub *kube.Cluster, s *corev1
 		res.Error = fmt.Sprintf("the new credentials are stored, but revoking the old ones failed: %v", err)
 	}
 	return res
+}
+
+// rotateHubToken gives a client's cluster a new hub token for its External Secrets Operator
+// (the hub ServiceAccount stays; the previous token lasts until it expires), when its current
+// one expires within ExpiringWithin (always without it). The target is reached as in rotate:
+// Config.Target, else the credentials the hub Secret now stores.
+func (r *ClusterRotate) rotateHubToken(ctx context.Context, hub *kube.Cluster, s *corev1.Secret, res *RotateResult) {
+	cfg := r.Config
+	name := res.Name
+	var target *kube.Cluster
+	var err error
+	if cfg.Target != nil {
+		target, err = cfg.Target()
+	} else {
+		var fresh *corev1.Secret
+		fresh, err = hub.Client.CoreV1().Secrets(s.Namespace).Get(ctx, s.Name, metav1.GetOptions{})
+		if err == nil {
+			server, cc, perr := onboard.ParseClusterSecret(fresh)
+			switch {
+			case perr != nil:
+				err = perr
+			case cc.CredentialKind() != "token":
+				res.HubSkipped = "the hub stores no hubctl token for it: rotate the hub token with --target-context"
+				return
+			default:
+				target, err = cfg.connect(name+" with its stored credentials", cc.RESTConfig(server))
+			}
+		}
+	}
+	if err != nil {
+		res.Error = fmt.Sprintf("hub token for External Secrets Operator: %v", err)
+		return
+	}
+	server, exp, found, err := onboard.HubToken(ctx, target.Client)
+	if err != nil {
+		res.Error = fmt.Sprintf("hub token for External Secrets Operator: %v", err)
+		return
+	}
+	if found && r.ExpiringWithin > 0 && !exp.IsZero() && exp.After(cfg.now().Add(r.ExpiringWithin)) {
+		res.HubSkipped = fmt.Sprintf("hub token expires %s, not within %s", exp.UTC().Format(time.RFC3339), r.ExpiringWithin)
+		return
+	}
+	if server == "" {
+		server = hubServerFor(hub, "")
+	}
+	fmt.Fprintf(cfg.progress(), "cluster rotate: %s: new hub token for External Secrets Operator (hub server %s)\n", name, server)
+	acc, err := grantHubAccess(ctx, hub, target, name, clientOf(s.Labels), server, r.HubTokenTTL)
+	if err != nil {
+		res.Error = fmt.Sprintf("hub token for External Secrets Operator: %v (the Argo CD credentials are rotated)", err)
+		return
+	}
+	res.HubAccess = acc
 }
 
 // ClusterRemove unregisters a cluster from the hub.
@@ -336,6 +398,25 @@ func (r *ClusterRemove) Run(ctx context.Context, plan *RemovePlan) ([]string, er
 		}
 		if err != nil {
 			return done, fmt.Errorf("cluster remove %s --revoke: %w (run it again to finish)", r.Name, err)
+		}
+		// The access of its External Secrets Operator to the client's Secrets on the hub.
+		hub, err := cfg.hub()
+		if err != nil {
+			return done, err
+		}
+		deleted, err = onboard.RevokeClientSecretAccess(ctx, hub.Client, r.Name)
+		for _, d := range deleted {
+			done = append(done, fmt.Sprintf("%s: deleted %s", hub, d))
+		}
+		if err != nil {
+			return done, fmt.Errorf("cluster remove %s --revoke: %s: %w (run it again to finish)", r.Name, hub, err)
+		}
+		removed, err := onboard.RemoveHubToken(ctx, target.Client)
+		if removed {
+			done = append(done, fmt.Sprintf("%s: deleted Secret %s/%s", target, onboard.ESONamespace, onboard.HubCredentialsSecret))
+		}
+		if err != nil {
+			return done, fmt.Errorf("cluster remove %s --revoke: %s: %w", r.Name, target, err)
 		}
 	}
 	if r.DeleteEntry {

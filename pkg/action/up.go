@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/gitops-hub/gitops-hub/pkg/bootstrap"
-	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
+	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/localfleet"
 	"github.com/gitops-hub/gitops-hub/pkg/registry"

@@ -205,8 +205,8 @@ func TestChartsPullShippedTree(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if n := len(strings.Fields(out)); n != 7 {
-		t.Errorf("%d charts pulled, want the 7 chart versions the tree uses:\n%s", n, out)
+	if n := len(strings.Fields(out)); n != 8 {
+		t.Errorf("%d charts pulled, want the 8 chart versions the tree uses:\n%s", n, out)
 	}
 	args := []string{"render", "--repo", repoRoot, "--cache-dir", t.TempDir()}
 	for _, u := range upstreamRepos {

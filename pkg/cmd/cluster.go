@@ -98,7 +98,12 @@ or --context cluster) as NAME:
   --aws-cluster-name (and --aws-role-arn) store Argo CD's awsAuthConfig and no token; --exec-command
   stores an exec credential plugin;
 - one real API call to the target with exactly the credentials to be stored, then the hub's
-  cluster Secret with the entry's labels and annotations.
+  cluster Secret with the entry's labels and annotations;
+- when the entry has a client label: on the hub, the ServiceAccount eso-NAME in client-<client>
+  that may only read that namespace's Secrets, and in the target the Secret
+  external-secrets/hub-credentials (its token, the hub's CA, and --hub-server, the hub's API URL
+  as the target reaches it; default: the hub kubeconfig's), which the target's External Secrets
+  Operator reads the client's Secrets with (docs/central-config.md).
 
 Running it again changes nothing while the stored token is valid; two runs at once end with one
 correct Secret. A failure leaves no half-registered cluster: run the same command again.`,
@@ -122,6 +127,8 @@ correct Secret. A failure leaves no half-registered cluster: run the same comman
 	f.StringVar(&o.a.Server, "server", "", "URL the hub's Argo CD reaches the target at (default: the target kubeconfig's)")
 	f.StringSliceVar(&o.a.Namespaces, "namespaces", nil, "limit Argo CD to these namespaces of the target (comma-separated)")
 	f.DurationVar(&o.a.TokenTTL, "token-ttl", onboard.DefaultTokenTTL, "lifetime of the token (at least 10m; the apiserver may cap it)")
+	f.StringVar(&o.a.HubServer, "hub-server", "", "hub API URL as the target's External Secrets Operator reaches it, for a cluster with a client label (default: the hub kubeconfig's)")
+	f.DurationVar(&o.a.HubTokenTTL, "hub-token-ttl", onboard.DefaultESOTokenTTL, "lifetime of the target's hub token for External Secrets Operator")
 	f.StringVar(&o.a.AWSClusterName, "aws-cluster-name", "", "EKS cluster name: store awsAuthConfig (argocd-k8s-auth) instead of a token")
 	f.StringVar(&o.a.AWSRoleARN, "aws-role-arn", "", "IAM role Argo CD assumes for the EKS cluster")
 	f.StringVar(&o.execCommand, "exec-command", "", "store an exec credential plugin: its command")
@@ -175,6 +182,9 @@ func runClusterAdd(ctx context.Context, streams Streams, o *clusterAddOptions) e
 			fmt.Fprintf(streams.ErrOut, " (ServiceAccount %s, expires %s)", res.ServiceAccount, res.Expires.UTC().Format(time.RFC3339))
 		}
 		fmt.Fprintln(streams.ErrOut)
+	}
+	if h := res.HubAccess; h != nil {
+		fmt.Fprintf(streams.ErrOut, "cluster add: %s reads its client's Secrets on the hub (%s) as ServiceAccount %s; token in %s, expires %s\n", o.a.Name, h.Server, h.ServiceAccount, h.Credentials, h.Expires.UTC().Format(time.RFC3339))
 	}
 	if res.EntryWritten {
 		fmt.Fprintf(streams.ErrOut, "cluster add: wrote the registry entry; commit it in a pull request:\n")
@@ -302,7 +312,9 @@ func newClusterRotateCommand(streams Streams) *cobra.Command {
 		Long: `Issue new credentials (the next generation's ServiceAccount and a token), verify them with a
 real call, store them in the hub's Secret, then delete the previous generation's ServiceAccount and
 binding, which revokes its tokens. Without --target-context the target is reached with the stored
-credentials, so a cron job on the hub alone keeps the fleet alive:
+credentials, so a cron job on the hub alone keeps the fleet alive. A cluster with a client label
+also gets a new hub token for its External Secrets Operator (external-secrets/hub-credentials),
+when its current one expires within --expiring-within (always without it):
 
   hubctl cluster rotate --all --expiring-within 336h`,
 		ValidArgsFunction: completeClusterNames(o),
@@ -318,6 +330,11 @@ credentials, so a cron job on the hub alone keeps the fleet alive:
 				default:
 					fmt.Fprintf(streams.Out, "%s: rotated: ServiceAccount %s, expires %s; revoked %s\n", x.Name, x.ServiceAccount, x.Expires.UTC().Format(time.RFC3339), strings.Join(x.Revoked, ", "))
 				}
+				if h := x.HubAccess; h != nil {
+					fmt.Fprintf(streams.Out, "%s: new hub token for External Secrets Operator in %s (ServiceAccount %s on the hub), expires %s\n", x.Name, h.Credentials, h.ServiceAccount, h.Expires.UTC().Format(time.RFC3339))
+				} else if x.HubSkipped != "" {
+					fmt.Fprintf(streams.ErrOut, "%s: hub token skipped: %s\n", x.Name, x.HubSkipped)
+				}
 			}
 			return err
 		},
@@ -326,6 +343,7 @@ credentials, so a cron job on the hub alone keeps the fleet alive:
 	c.Flags().BoolVar(&r.All, "all", false, "every cluster whose Secret holds a hubctl token")
 	c.Flags().DurationVar(&r.ExpiringWithin, "expiring-within", 0, "only tokens expiring within this duration (e.g. 336h)")
 	c.Flags().DurationVar(&r.TokenTTL, "token-ttl", onboard.DefaultTokenTTL, "lifetime of the new token")
+	c.Flags().DurationVar(&r.HubTokenTTL, "hub-token-ttl", onboard.DefaultESOTokenTTL, "lifetime of the new hub token of a client's cluster (External Secrets Operator)")
 	return c
 }
 
@@ -350,7 +368,7 @@ hub's cluster Secret. --revoke also deletes the ServiceAccounts and RBAC hubctl 
 	}
 	o.add(c, true)
 	c.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
-	c.Flags().BoolVar(&r.Revoke, "revoke", false, "also delete the ServiceAccounts and RBAC hubctl created in the target")
+	c.Flags().BoolVar(&r.Revoke, "revoke", false, "also delete the ServiceAccounts and RBAC hubctl created in the target, the target's hub-credentials Secret and its ServiceAccount on the hub")
 	c.Flags().BoolVar(&r.DeleteEntry, "delete-entry", false, "also delete clusters/NAME/cluster.yaml from the tree")
 	return c
 }

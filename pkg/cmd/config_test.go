@@ -5,6 +5,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -221,6 +223,47 @@ func planRows(t *testing.T, out string) map[string]string {
 	return rows
 }
 
+// shippedPlan is the plan of the shipped tree: the ExternalSecrets of the external-secrets
+// addon's layers (environments/*/addons/external-secrets, clusters/*/addons/external-secrets), on
+// the clusters that enable it.
+var shippedPlan = []string{
+	"eks-develop-clientA-services client-clienta/backstage-postgres (all)",
+	"eks-develop-clientA-services client-clienta/grafana-admin admin-password",
+	"eks-develop-clientB-services client-clientb/grafana-admin admin-password",
+	"eks-develop-clientXPTO-services client-clientxpto/backstage-postgres (all)",
+	"eks-prod-clientA-services client-clienta/backstage-postgres (all)",
+	"eks-prod-clientA-services client-clienta/backstage-techdocs AWS_ACCESS_KEY_ID",
+	"eks-prod-clientA-services client-clienta/backstage-techdocs AWS_SECRET_ACCESS_KEY",
+	"eks-prod-clientA-services client-clienta/crossplane-provider-aws credentials",
+	"eks-prod-clientA-services client-clienta/grafana-admin admin-password",
+	"eks-prod-clientA-services client-clienta/thanos-objstore access_key",
+	"eks-prod-clientA-services client-clienta/thanos-objstore secret_key",
+	"eks-staging-clientA-services client-clienta/backstage-postgres (all)",
+	"eks-staging-clientA-services client-clienta/grafana-admin admin-password",
+}
+
+// TestConfigPlanShipped: the shipped tree's plan is exactly shippedPlan: the prod layer adds its
+// entries, a cluster layer removes one (`name: null`), and the local fleet (no
+// enable_external_secrets) reads nothing.
+func TestConfigPlanShipped(t *testing.T) {
+	code, out, errOut := hubctl(context.Background(), "config", "plan", "--repo", "../..")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	rows := planRows(t, out)
+	var got []string
+	for k, v := range rows {
+		got = append(got, k)
+		if v != "-" {
+			t.Errorf("%s: status %q offline", k, v)
+		}
+	}
+	sort.Strings(got)
+	if !slices.Equal(got, shippedPlan) {
+		t.Errorf("plan of the shipped tree:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(shippedPlan, "\n"))
+	}
+}
+
 func TestConfigPlanOffline(t *testing.T) {
 	dir := planTree(t)
 	code, out, errOut := hubctl(context.Background(), "config", "plan", "--repo", dir)
@@ -228,25 +271,26 @@ func TestConfigPlanOffline(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	rows := planRows(t, out)
-	for _, want := range []string{
-		"eks-develop-clientA-services client-clienta/grafana-admin admin-password",
+	for _, want := range append([]string{
 		"eks-develop-clientA-services client-clienta/grafana-admin admin-user",
-		"eks-staging-clientA-services client-clienta/grafana-admin admin-password",
+		"eks-staging-clientA-services client-clienta/grafana-admin admin-user",
 		"eks-develop-clientB-services client-clientb/thanos-objstore (all)",
-	} {
+	}, shippedPlan...) {
 		if rows[want] != "-" {
 			t.Errorf("no row %q in\n%s", want, out)
 		}
 	}
 	for k := range rows {
-		if strings.HasPrefix(k, "eks-develop-clientB-services client-clientb/grafana-admin") {
+		if strings.HasPrefix(k, "eks-develop-clientB-services client-clientb/grafana-admin admin-user") {
 			t.Errorf("the cluster layer's list should replace the default one: %q", k)
 		}
-		if strings.Contains(k, "clientXPTO") {
+		if strings.Contains(k, "clientXPTO") && strings.Contains(k, "grafana-admin") {
 			t.Errorf("clientXPTO runs no kube-prometheus-stack: %q", k)
 		}
 	}
-	if len(rows) != 7 { // 3 clusters x 2 keys + 1
+	// shipped, plus kube-prometheus-stack's list: admin-user on the 3 clientA clusters;
+	// clientB's own list: thanos-objstore.
+	if len(rows) != len(shippedPlan)+3+1 {
 		t.Errorf("%d rows:\n%s", len(rows), out)
 	}
 }
@@ -260,16 +304,19 @@ func TestConfigPlanAgainstHub(t *testing.T) {
 	if _, err := hubconfig.Set(ctx, hub.Client, "clientA", "grafana-admin", map[string][]byte{"admin-password": []byte("p")}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := hubconfig.Set(ctx, hub.Client, "clientB", "thanos-objstore", map[string][]byte{"objstore.yml": []byte("type: S3")}); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errOut := hubctl(ctx, "config", "plan", "--repo", dir, "--kubeconfig", hub.Kubeconfig)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (missing keys)\n%s\n%s", code, out, errOut)
 	}
 	rows := planRows(t, out)
 	for k, want := range map[string]string{
-		"eks-develop-clientA-services client-clienta/grafana-admin admin-password":   "ok",
-		"eks-develop-clientA-services client-clienta/grafana-admin admin-user":       "missing-key",
-		"eks-staging-clientA-services client-clienta/grafana-admin admin-user":       "missing-key",
-		"eks-develop-clientB-services client-clientb/thanos-objstore (all)":          "missing-secret",
+		"eks-develop-clientA-services client-clienta/grafana-admin admin-password": "ok",
+		"eks-develop-clientA-services client-clienta/grafana-admin admin-user":     "missing-key",
+		"eks-develop-clientB-services client-clientb/grafana-admin admin-password": "missing-secret",
+		"eks-develop-clientB-services client-clientb/thanos-objstore (all)":        "ok",
 	} {
 		if rows[k] != want {
 			t.Errorf("%s: %q, want %q", k, rows[k], want)
@@ -278,8 +325,24 @@ func TestConfigPlanAgainstHub(t *testing.T) {
 	if _, err := hubconfig.Set(ctx, hub.Client, "clientA", "grafana-admin", map[string][]byte{"admin-password": []byte("p"), "admin-user": []byte("u")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hubconfig.Set(ctx, hub.Client, "clientB", "thanos-objstore", map[string][]byte{"objstore.yml": []byte("type: S3")}); err != nil {
+	if _, err := hubconfig.Set(ctx, hub.Client, "clientB", "grafana-admin", map[string][]byte{"admin-password": []byte("p"), "admin-user": []byte("u")}); err != nil {
 		t.Fatal(err)
+	}
+	// what the shipped tree reads
+	for _, s := range []struct{ client, name, keys string }{
+		{"clientA", "backstage-postgres", "POSTGRES_HOST"},
+		{"clientXPTO", "backstage-postgres", "POSTGRES_HOST"},
+		{"clientA", "backstage-techdocs", "AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY"},
+		{"clientA", "crossplane-provider-aws", "credentials"},
+		{"clientA", "thanos-objstore", "access_key secret_key"},
+	} {
+		data := map[string][]byte{}
+		for _, k := range strings.Fields(s.keys) {
+			data[k] = []byte("v")
+		}
+		if _, err := hubconfig.Set(ctx, hub.Client, s.client, s.name, data); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if code, out, errOut := hubctl(ctx, "config", "plan", "--repo", dir, "--kubeconfig", hub.Kubeconfig); code != 0 {
 		t.Errorf("everything set: exit %d\n%s\n%s", code, out, errOut)

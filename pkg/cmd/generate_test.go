@@ -207,8 +207,8 @@ func TestGenerateChartMirror(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if n := strings.Count(out, "repoURL: http://127.0.0.1:8879\n"); n != 6 {
-		t.Errorf("%d chart sources point at the mirror, want all 6 addons", n)
+	if n := strings.Count(out, "repoURL: http://127.0.0.1:8879\n"); n != 7 {
+		t.Errorf("%d chart sources point at the mirror, want all 7 addons", n)
 	}
 	if strings.Contains(out, "argoproj.github.io") {
 		t.Error("an upstream chart repository is still used")
@@ -313,10 +313,10 @@ func TestGenerateClusterFilter(t *testing.T) {
 	if code != ExitOK {
 		t.Fatal(code)
 	}
-	if n := strings.Count(out, "kind: Application\n"); n != 3 {
-		t.Errorf("%d Applications for clientB, want 3 (argocd, kube-prometheus-stack, ingress-nginx)", n)
+	if n := strings.Count(out, "kind: Application\n"); n != 4 {
+		t.Errorf("%d Applications for clientB, want 4 (argocd, external-secrets, kube-prometheus-stack, ingress-nginx)", n)
 	}
-	if strings.Count(out, "name: eks-develop-clientB-services\n") != 3 {
+	if strings.Count(out, "name: eks-develop-clientB-services\n") != 4 {
 		t.Error("an Application for another cluster was printed")
 	}
 }

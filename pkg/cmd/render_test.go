@@ -21,6 +21,7 @@ var upstreamRepos = []string{
 	"https://backstage.github.io/charts",
 	"https://kubernetes.github.io/ingress-nginx",
 	"https://aws.github.io/eks-charts",
+	"https://charts.external-secrets.io",
 }
 
 // chartServer serves the real upstream charts ($HUBCTL_CHARTS_DIR, else the
@@ -195,8 +196,8 @@ func TestRenderBadInput(t *testing.T) {
 				t.Errorf("stderr does not name %q:\n%s", w, errOut)
 			}
 		}
-		if !strings.Contains(errOut, "rendered 2 Application(s)") {
-			t.Errorf("the other two Applications of the cluster did not render:\n%s", errOut)
+		if !strings.Contains(errOut, "rendered 3 Application(s)") {
+			t.Errorf("the other three Applications of the cluster did not render:\n%s", errOut)
 		}
 	})
 	t.Run("template that fails in the chart", func(t *testing.T) {

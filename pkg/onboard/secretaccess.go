@@ -32,6 +32,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/gitops-hub/gitops-hub/pkg/hubconfig"
 )
@@ -262,4 +263,94 @@ func PlaceHubToken(ctx context.Context, target kubernetes.Interface, token, hubS
 		return fmt.Errorf("%s: %w", where, err)
 	}
 	return nil
+}
+
+// HubCA is the CA (PEM) a hosting cluster needs to trust the hub's
+// apiserver, read from the hub's client configuration (CAData or CAFile);
+// nil when the configuration names none (the system roots are then used).
+func HubCA(hub *rest.Config) ([]byte, error) {
+	return caOf(hub)
+}
+
+// RevokeClientSecretAccess deletes, on the hub, the ServiceAccount and
+// RoleBinding eso-<cluster> that EnsureClientSecretAccess created, in
+// whichever client namespace they are (found by hubctl's labels): every
+// token of that ServiceAccount stops working. Objects without hubctl's label
+// are left alone. The client's Role and namespace stay (other clusters of
+// the client use them). It returns what it deleted.
+func RevokeClientSecretAccess(ctx context.Context, hub kubernetes.Interface, cluster string) ([]string, error) {
+	sa, err := ESOServiceAccountName(cluster)
+	if err != nil {
+		return nil, err
+	}
+	sel := hubconfig.ManagedByLabel + "=" + hubconfig.ManagedBy
+	if len(validation.IsValidLabelValue(cluster)) == 0 {
+		sel += ",gitops-hub.io/cluster=" + cluster
+	}
+	list, err := hub.CoreV1().ServiceAccounts(metav1.NamespaceAll).List(ctx, metav1.ListOptions{LabelSelector: sel, FieldSelector: "metadata.name=" + sa})
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: hub: list service accounts %s: %w", cluster, sa, err)
+	}
+	var deleted []string
+	for _, s := range list.Items {
+		if s.Name != sa {
+			continue
+		}
+		rbs := hub.RbacV1().RoleBindings(s.Namespace)
+		rb, err := rbs.Get(ctx, sa, metav1.GetOptions{})
+		switch {
+		case err == nil && isHubctl(&rb.ObjectMeta):
+			pre := metav1.Preconditions{UID: &rb.UID}
+			if err := rbs.Delete(ctx, sa, metav1.DeleteOptions{Preconditions: &pre}); err != nil && !apierrors.IsNotFound(err) {
+				return deleted, fmt.Errorf("cluster %q: hub: delete role binding %s/%s: %w", cluster, s.Namespace, sa, err)
+			}
+			deleted = append(deleted, "RoleBinding "+s.Namespace+"/"+sa)
+		case err != nil && !apierrors.IsNotFound(err):
+			return deleted, fmt.Errorf("cluster %q: hub: get role binding %s/%s: %w", cluster, s.Namespace, sa, err)
+		}
+		pre := metav1.Preconditions{UID: &s.UID}
+		if err := hub.CoreV1().ServiceAccounts(s.Namespace).Delete(ctx, sa, metav1.DeleteOptions{Preconditions: &pre}); err != nil && !apierrors.IsNotFound(err) {
+			return deleted, fmt.Errorf("cluster %q: hub: delete service account %s/%s: %w", cluster, s.Namespace, sa, err)
+		}
+		deleted = append(deleted, "ServiceAccount "+s.Namespace+"/"+sa)
+	}
+	return deleted, nil
+}
+
+// RemoveHubToken deletes the hosting cluster's external-secrets/hub-credentials
+// Secret when hubctl wrote it (true when it deleted it). A Secret of that
+// name without hubctl's label is refused with ErrNotHubctlManaged.
+func RemoveHubToken(ctx context.Context, target kubernetes.Interface) (bool, error) {
+	where := fmt.Sprintf("hosting cluster: secret %s/%s", ESONamespace, HubCredentialsSecret)
+	secrets := target.CoreV1().Secrets(ESONamespace)
+	cur, err := secrets.Get(ctx, HubCredentialsSecret, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
+	if !isHubctl(&cur.ObjectMeta) {
+		return false, fmt.Errorf("%s: %w", where, ErrNotHubctlManaged)
+	}
+	pre := metav1.Preconditions{UID: &cur.UID}
+	if err := secrets.Delete(ctx, HubCredentialsSecret, metav1.DeleteOptions{Preconditions: &pre}); err != nil && !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("%s: %w", where, err)
+	}
+	return true, nil
+}
+
+// HubToken reads what PlaceHubToken wrote in the hosting cluster: the hub
+// server and the token's expiry (from its exp claim). found is false when
+// there is no hub-credentials Secret. The token itself is not returned.
+func HubToken(ctx context.Context, target kubernetes.Interface) (server string, expires time.Time, found bool, err error) {
+	cur, err := target.CoreV1().Secrets(ESONamespace).Get(ctx, HubCredentialsSecret, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "", time.Time{}, false, nil
+	}
+	if err != nil {
+		return "", time.Time{}, false, fmt.Errorf("hosting cluster: secret %s/%s: %w", ESONamespace, HubCredentialsSecret, err)
+	}
+	exp, _ := TokenExpiry(string(cur.Data[HubCredentialsToken]))
+	return string(cur.Data[HubCredentialsServer]), exp, true, nil
 }

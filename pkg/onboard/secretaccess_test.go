@@ -243,3 +243,48 @@ func TestClientSecretAccessRepairsOwnObjects(t *testing.T) {
 		t.Errorf("binding %+v %+v", rb.RoleRef, rb.Subjects)
 	}
 }
+
+// TestRevokeLeavesForeignObjects: remove --revoke deletes only hubctl's eso-<cluster>
+// ServiceAccount and RoleBinding and hubctl's hub-credentials; same-named objects without
+// hubctl's label stay (a foreign hub-credentials is an error, not a deletion).
+func TestRevokeLeavesForeignObjects(t *testing.T) {
+	ctx := context.Background()
+	own := map[string]string{hubconfig.ManagedByLabel: hubconfig.ManagedBy, "gitops-hub.io/cluster": "c1"}
+	hub := fake.NewClientset(
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "eso-c1", Namespace: "client-a", Labels: own}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "eso-c1", Namespace: "client-a", Labels: own}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "eso-c1", Namespace: "client-b"}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "eso-c1", Namespace: "client-b"}},
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "eso-c2", Namespace: "client-a", Labels: map[string]string{hubconfig.ManagedByLabel: hubconfig.ManagedBy, "gitops-hub.io/cluster": "c2"}}},
+	)
+	deleted, err := onboard.RevokeClientSecretAccess(ctx, hub, "c1")
+	if err != nil || !slices.Equal(deleted, []string{"RoleBinding client-a/eso-c1", "ServiceAccount client-a/eso-c1"}) {
+		t.Errorf("deleted %v, %v", deleted, err)
+	}
+	for _, ns := range []string{"client-b"} {
+		if _, err := hub.CoreV1().ServiceAccounts(ns).Get(ctx, "eso-c1", metav1.GetOptions{}); err != nil {
+			t.Errorf("foreign ServiceAccount %s/eso-c1: %v", ns, err)
+		}
+		if _, err := hub.RbacV1().RoleBindings(ns).Get(ctx, "eso-c1", metav1.GetOptions{}); err != nil {
+			t.Errorf("foreign RoleBinding %s/eso-c1: %v", ns, err)
+		}
+	}
+	if _, err := hub.CoreV1().ServiceAccounts("client-a").Get(ctx, "eso-c2", metav1.GetOptions{}); err != nil {
+		t.Errorf("another cluster's ServiceAccount: %v", err)
+	}
+
+	foreign := fake.NewClientset(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: onboard.HubCredentialsSecret, Namespace: onboard.ESONamespace}})
+	if removed, err := onboard.RemoveHubToken(ctx, foreign); removed || !errors.Is(err, onboard.ErrNotHubctlManaged) {
+		t.Errorf("foreign hub-credentials: removed %v, %v", removed, err)
+	}
+	mine := fake.NewClientset()
+	if err := onboard.PlaceHubToken(ctx, mine, "tok", "https://hub", []byte("CA")); err != nil {
+		t.Fatal(err)
+	}
+	if removed, err := onboard.RemoveHubToken(ctx, mine); !removed || err != nil {
+		t.Errorf("own hub-credentials: removed %v, %v", removed, err)
+	}
+	if removed, err := onboard.RemoveHubToken(ctx, mine); removed || err != nil {
+		t.Errorf("absent hub-credentials: removed %v, %v", removed, err)
+	}
+}

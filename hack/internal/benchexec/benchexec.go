@@ -21,6 +21,7 @@ var Upstream = []string{
 	"https://backstage.github.io/charts",
 	"https://kubernetes.github.io/ingress-nginx",
 	"https://aws.github.io/eks-charts",
+	"https://charts.external-secrets.io",
 }
 
 // MirrorFlags are the --chart-mirror flags pointing every upstream
