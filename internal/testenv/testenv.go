@@ -34,7 +34,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/gitops-hub/gitops-hub/pkg/controlplane"
+	"github.com/gitops-hub/gitops-hub/internal/controlplane"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 )
 

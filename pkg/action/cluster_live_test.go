@@ -20,10 +20,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
+	"github.com/gitops-hub/gitops-hub/internal/testenv"
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/onboard"
-	"github.com/gitops-hub/gitops-hub/pkg/testenv"
 )
 
 // liveEnv starts a hub (with the argocd namespace and stand-ins for Argo CD's CRDs) and a

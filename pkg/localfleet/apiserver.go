@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/gitops-hub/gitops-hub/pkg/controlplane"
+	"github.com/gitops-hub/gitops-hub/internal/controlplane"
 )
 
 // Apiserver-only clusters: the light variant of a hosting cluster, for

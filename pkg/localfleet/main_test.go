@@ -21,7 +21,7 @@ import (
 )
 
 // EnvRequireReal makes missing binaries or a missing network namespace fail
-// the real-cluster tests instead of skipping them (CI), as pkg/testenv does.
+// the real-cluster tests instead of skipping them (CI), as internal/testenv does.
 const EnvRequireReal = "HUBCTL_REQUIRE_REAL_CLUSTERS"
 
 // TestMain lets the test binary stand in for hubctl's

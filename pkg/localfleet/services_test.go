@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitops-hub/gitops-hub/pkg/testcharts"
+	"github.com/gitops-hub/gitops-hub/internal/testcharts"
 )
 
 // testChartRepo is a Helm repository folder packaged from our own small
