@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gitops-hub/gitops-hub/internal/supervisor"
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 )
 
 // ArgoCDOptions tune StartArgoCD.
@@ -37,7 +38,7 @@ type ArgoCDOptions struct {
 
 func (o ArgoCDOptions) withDefaults(f *Fleet) ArgoCDOptions {
 	if o.Namespace == "" {
-		o.Namespace = "argocd"
+		o.Namespace = conventions.ArgoCDNamespace
 	}
 	if o.Kubeconfig == "" {
 		o.Kubeconfig = f.Kubeconfig(f.Hub)
