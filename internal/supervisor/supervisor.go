@@ -400,3 +400,37 @@ func ShellJoin(argv []string) string {
 	}
 	return strings.Join(q, " ")
 }
+
+// WaitRunning runs wait, a readiness check that returns nil once process
+// name is ready (or an error, or when its ctx ends), and cancels it as soon
+// as the process is no longer alive. Its errors name the process, its PID and
+// its log, with the log's last lines: "<name> (pid N) exited before <what>"
+// or "<name> (pid N) not <what>: <wait's error>".
+func (p Processes) WaitRunning(ctx context.Context, name, what string, wait func(ctx context.Context) error) error {
+	rec, _ := p.Record(name) // no record: never alive, so "exited"
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for rec.Alive() {
+			select {
+			case <-wctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		cancel()
+	}()
+	err := wait(wctx)
+	cancel()
+	<-watched
+	if err == nil {
+		return nil
+	}
+	log := p.LogPath(name)
+	if !rec.Alive() {
+		return fmt.Errorf("%s (pid %d) exited before %s; log %s:%s", name, rec.PID, what, log, Tail(log, 10))
+	}
+	return fmt.Errorf("%s (pid %d) not %s: %w; log %s:%s", name, rec.PID, what, err, log, Tail(log, 10))
+}

@@ -275,3 +275,33 @@ func TestDieWithParent(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitRunning(t *testing.T) {
+	ctx := context.Background()
+	p := Processes{Dir: t.TempDir(), StopTimeout: time.Second}
+	// A process that dies: the wait (which would block until its ctx ends)
+	// is cancelled and the error names the process and its log's last lines.
+	if _, err := p.Start("dies", Command{Path: "sh", Args: []string{"-c", "echo boom-line; sleep 0.3; exit 3"}}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err := p.WaitRunning(ctx, "dies", "ready", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })
+	if err == nil || !strings.Contains(err.Error(), "dies (pid ") || !strings.Contains(err.Error(), "exited before ready") || !strings.Contains(err.Error(), "boom-line") {
+		t.Fatalf("WaitRunning on a dying process: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s to notice the exit", d)
+	}
+	// A running process: ready, or not ready with the check's error.
+	if _, err := p.Start("runs", Command{Path: "sleep", Args: []string{"300"}}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Stop(ctx, "runs") })
+	if err := p.WaitRunning(ctx, "runs", "ready", func(context.Context) error { return nil }); err != nil {
+		t.Fatalf("ready: %v", err)
+	}
+	errCheck := errors.New("check says no")
+	if err := p.WaitRunning(ctx, "runs", "ready", func(context.Context) error { return errCheck }); !errors.Is(err, errCheck) || !strings.Contains(err.Error(), "runs (pid ") || !strings.Contains(err.Error(), "not ready") {
+		t.Fatalf("not ready: %v", err)
+	}
+}

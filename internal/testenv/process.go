@@ -92,11 +92,6 @@ func (p *process) bindRace() bool {
 	return err == nil && bytes.Contains(data, []byte("address already in use"))
 }
 
-// exitError describes an early exit with the end of the log.
-func (p *process) exitError() error {
-	return fmt.Errorf("%s (pid %d) exited early; log %s ends with:%s", p.name, p.rec.PID, p.logPath, p.tail(25))
-}
-
 // Ports are picked below the ephemeral range (32768-60999 on Linux), where
 // the kernel never hands out outgoing or `:0` ports, so a port cannot be
 // taken between picking and binding by an unrelated connection.

@@ -360,29 +360,25 @@ func (e *Env) startEtcd(ctx context.Context, binDir string) error {
 	}
 }
 
-// waitHTTPHealthy polls etcd's /health until it says {"health":"true"}.
+// waitHTTPHealthy polls etcd's /health until it says {"health":"true"},
+// failing as soon as p exits.
 func waitHTTPHealthy(ctx context.Context, p *process, url string) error {
 	hc := &http.Client{Timeout: 2 * time.Second}
-	err := kube.WaitFor(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
-		if p.exited() {
-			return false, p.exitError()
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return false, err
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return false, nil
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"health":"true"`), nil
+	return p.procs.WaitRunning(ctx, p.id, "healthy at "+url, func(ctx context.Context) error {
+		return kube.WaitFor(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return false, err
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				return false, nil
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			return resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"health":"true"`), nil
+		})
 	})
-	if err != nil {
-		return fmt.Errorf("%s at %s not healthy: %w", p.name, url, err)
-	}
-	return nil
 }
 
 func (e *Env) startCluster(ctx context.Context, binDir string, ec *envCluster, opts Options) error {
@@ -441,20 +437,7 @@ func (e *Env) startAPIServer(ctx context.Context, binDir string, ec *envCluster)
 
 // waitWhileRunning runs wait, cancelling it as soon as proc exits.
 func waitWhileRunning(ctx context.Context, proc *process, wait func(context.Context) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-proc.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	err := wait(ctx)
-	if proc.exited() {
-		return proc.exitError()
-	}
-	return err
+	return proc.procs.WaitRunning(ctx, proc.id, "ready", wait)
 }
 
 func (e *Env) startControllerManager(ctx context.Context, binDir string, ec *envCluster) error {

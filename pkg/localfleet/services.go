@@ -355,23 +355,9 @@ func (f *Fleet) startProcess(name string, c supervisor.Command) error {
 // waitProcess polls check until it says yes, failing as soon as process
 // name is gone; errors name the process, its PID and log, with its last lines.
 func (f *Fleet) waitProcess(ctx context.Context, name, what string, timeout time.Duration, check func(ctx context.Context) (bool, error)) error {
-	p := f.procs()
-	rec, _ := p.Record(name)
-	errExited := errors.New("exited")
-	err := poll(ctx, timeout, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
-		if !rec.Alive() {
-			return false, errExited
-		}
-		return check(ctx)
+	return f.procs().WaitRunning(ctx, name, what, func(ctx context.Context) error {
+		return poll(ctx, timeout, 200*time.Millisecond, check)
 	})
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, errExited):
-		return fmt.Errorf("%s (pid %d) exited before %s; log %s:%s", name, rec.PID, what, p.LogPath(name), supervisor.Tail(p.LogPath(name), 10))
-	default:
-		return fmt.Errorf("%s (pid %d) not %s: %w; log %s:%s", name, rec.PID, what, err, p.LogPath(name), supervisor.Tail(p.LogPath(name), 10))
-	}
 }
 
 func tcpOpen(ctx context.Context, addr string) bool {
