@@ -74,7 +74,7 @@ func (p *process) tail(n int) string {
 	if t := supervisor.Tail(p.logPath, n); t != "" {
 		return t
 	}
-	return fmt.Sprintf("(nothing read from %s)", p.logPath)
+	return fmt.Sprintf(" (nothing read from %s)", p.logPath)
 }
 
 // bindRace reports whether the process died because a port was taken

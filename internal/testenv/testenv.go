@@ -305,7 +305,7 @@ func (e *Env) stopAll() {
 	if e.t.Failed() {
 		for _, p := range append(procs, etcd) {
 			if p != nil {
-				e.t.Logf("testenv: %s log (last lines):\n%s", p.name, p.tail(15))
+				e.t.Logf("testenv: %s log (last lines):%s", p.name, p.tail(15))
 			}
 		}
 	}
