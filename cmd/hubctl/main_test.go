@@ -60,7 +60,7 @@ func TestSignalLeavesOutUnchanged(t *testing.T) {
 				c.Env = append(os.Environ(), "HUBCTL_TEST_RUN_MAIN=1")
 				return c
 			}
-			if b, err := hubctl("--appset", filepath.Join(tiny, "bootstrap/tiny.yaml")).CombinedOutput(); err != nil {
+			if b, err := hubctl("--appset", "bootstrap/tiny.yaml").CombinedOutput(); err != nil {
 				t.Fatalf("first render: %v\n%s", err, b)
 			}
 			// Old content that a new render would change.
@@ -69,7 +69,7 @@ func TestSignalLeavesOutUnchanged(t *testing.T) {
 			}
 			before := files(t, out)
 
-			cmd := hubctl("--appset", filepath.Join(tiny, "bootstrap/tiny.yaml"), "--appset", filepath.Join(tiny, "extra/chart.yaml"),
+			cmd := hubctl("--appset", "bootstrap/tiny.yaml", "--appset", "extra/chart.yaml", // files of --repo
 				"--chart-mirror", "https://charts.example.test=URL", "--cache-dir", t.TempDir())
 			signalled := make(chan struct{})
 			charts := http.FileServer(http.Dir(filepath.Join(tiny, "chartrepo")))
