@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gitops-hub/gitops-hub/pkg/fleetgen"
+	"github.com/gitops-hub/gitops-hub/internal/fleetgen"
 )
 
 func main() {

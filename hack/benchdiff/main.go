@@ -4,7 +4,7 @@
 // `diff -r`.
 //
 // It builds a temporary Git repository with the shipped ApplicationSets and
-// values layers and a registry of N synthetic clusters (pkg/fleetgen),
+// values layers and a registry of N synthetic clusters (internal/fleetgen),
 // commits it, then makes one values change in the working tree (by default
 // in environments/default, which reaches every cluster of an addon).
 //
@@ -26,7 +26,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-hub/gitops-hub/hack/internal/benchexec"
-	"github.com/gitops-hub/gitops-hub/pkg/fleetgen"
+	"github.com/gitops-hub/gitops-hub/internal/fleetgen"
 )
 
 type config struct {

@@ -20,7 +20,7 @@ import (
 	"strings"
 
 	"github.com/gitops-hub/gitops-hub/hack/internal/benchexec"
-	"github.com/gitops-hub/gitops-hub/pkg/fleetgen"
+	"github.com/gitops-hub/gitops-hub/internal/fleetgen"
 )
 
 func main() {

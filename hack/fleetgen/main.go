@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/gitops-hub/gitops-hub/pkg/fleetgen"
+	"github.com/gitops-hub/gitops-hub/internal/fleetgen"
 )
 
 func main() {

@@ -21,11 +21,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/gitops-hub/gitops-hub/internal/testenv"
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/hubconfig"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/onboard"
-	"github.com/gitops-hub/gitops-hub/pkg/testenv"
 )
 
 // liveEnv starts a hub (with the argocd namespace and stand-ins for Argo CD's CRDs) and a

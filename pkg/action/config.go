@@ -16,7 +16,7 @@ import (
 )
 
 // ClusterLoader returns the clients of a cluster (the hub, or a target cluster), as the
-// command line's kubeconfig flags name it. Tests return clusters of pkg/testenv, or
+// command line's kubeconfig flags name it. Tests return clusters of internal/testenv, or
 // kube.Clusters holding client-go fakes.
 type ClusterLoader func() (*kube.Cluster, error)
 

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/hubconfig"
 	"github.com/gitops-hub/gitops-hub/pkg/source"
@@ -250,7 +251,7 @@ func (o *ConfigPlan) Run(ctx context.Context) (*ConfigPlanResult, error) {
 	}
 	label := o.ClientLabel
 	if label == "" {
-		label = "client"
+		label = conventions.ClientLabel
 	}
 	clients := map[string]string{}
 	if gen.Registry != nil {

@@ -101,7 +101,7 @@ const (
 // every AppProject under bootstrap/ (the production projects allow only
 // production URLs). hubctl up publishes the repository with it.
 func LocalOverlay(f *localfleet.Fleet) *localfleet.Overlay {
-	return &localfleet.Overlay{Dir: LocalOverlayDir, SourceRepos: []string{f.GitURL(), f.ChartURL()}, ProjectsDir: "bootstrap"}
+	return &localfleet.Overlay{Dir: LocalOverlayDir, SourceRepos: []string{f.GitURL(), f.ChartURL()}, ProjectsDir: conventions.BootstrapDir}
 }
 
 // LocalClusters returns the local hosting clusters of the overlay

@@ -36,6 +36,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 )
 
@@ -44,7 +45,7 @@ const FieldManager = "hubctl-bootstrap"
 
 // Defaults of Options.
 const (
-	DefaultNamespace   = "argocd"
+	DefaultNamespace   = conventions.ArgoCDNamespace
 	DefaultReleaseName = "argocd"
 )
 

@@ -18,9 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/gitops-hub/gitops-hub/internal/testcharts"
+	"github.com/gitops-hub/gitops-hub/internal/testenv"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
-	"github.com/gitops-hub/gitops-hub/pkg/testcharts"
-	"github.com/gitops-hub/gitops-hub/pkg/testenv"
 )
 
 // loadArgoCDChart loads the real argo-cd 10.1.1 chart from the Helm

@@ -5,11 +5,12 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 )
 
 // RootAppPath is where the root Application lives in the repository; errors about it name it.
-const RootAppPath = "bootstrap/root-app.yaml"
+const RootAppPath = conventions.RootApp
 
 // RootApplication parses the root Application (the contents of bootstrap/root-app.yaml) and
 // points it at the hub's view of this repository:

@@ -12,7 +12,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/repo"
 
-	"github.com/gitops-hub/gitops-hub/pkg/testcharts"
+	"github.com/gitops-hub/gitops-hub/internal/testcharts"
 )
 
 const pullRepo = "testdata/charts-pull/repo"

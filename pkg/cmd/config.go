@@ -9,6 +9,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/gitops-hub/gitops-hub/pkg/action"
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/hubconfig"
 )
 
@@ -193,7 +194,7 @@ referenced but missing there (exit 1). Values are never read out, only their pre
 	f.StringVar(&o.Repo, "repo", ".", "repository folder")
 	f.StringArrayVar(&o.AppSetFiles, "appset", nil, "ApplicationSet file (repeatable; default: all under bootstrap/)")
 	f.StringArrayVar(&o.ClusterFiles, "clusters", nil, "cluster Secrets file (repeatable; default: clusters/*/cluster.yaml)")
-	f.StringVar(&o.ClientLabel, "client-label", "client", "registry label naming a cluster's client")
+	f.StringVar(&o.ClientLabel, "client-label", conventions.ClientLabel, "registry label naming a cluster's client")
 	addSourceFlags(f, &o.Render)
 	addOutputFlag(cmd, &format)
 	return cmd

@@ -15,9 +15,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/gitops-hub/gitops-hub/internal/testenv"
 	"github.com/gitops-hub/gitops-hub/pkg/cmd"
 	"github.com/gitops-hub/gitops-hub/pkg/hubconfig"
-	"github.com/gitops-hub/gitops-hub/pkg/testenv"
 )
 
 func hubctl(ctx context.Context, args ...string) (code int, stdout, stderr string) {

@@ -8,12 +8,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gitops-hub/gitops-hub/internal/netns"
 	"github.com/gitops-hub/gitops-hub/pkg/action"
 	"github.com/gitops-hub/gitops-hub/pkg/localfleet"
 	"github.com/gitops-hub/gitops-hub/pkg/status"
 )
 
-func newUpCommand(streams Streams) *cobra.Command {
+// newUpCommand builds up; args are hubctl's command line, re-run in a
+// network namespace when this process is not isolated.
+func newUpCommand(streams Streams, args []string) *cobra.Command {
 	o := &action.Up{}
 	c := &cobra.Command{
 		Use:   "up",
@@ -36,8 +39,8 @@ it, up works offline. Everything listens on 127.0.0.1, inside a network namespac
 loopback (up re-executes itself under unshare when needed). up on a running fleet completes it.
 A failed up names the failed step and its logs and leaves nothing running.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runUp(cmd.Context(), streams, o)
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runUp(cmd.Context(), streams, o, args)
 		},
 	}
 	f := c.Flags()
@@ -50,11 +53,11 @@ A failed up names the failed step and its logs and leaves nothing running.`,
 	return c
 }
 
-func runUp(ctx context.Context, streams Streams, o *action.Up) error {
-	if ok, why := localfleet.Isolated(); !ok && !o.AllowHostNetwork {
+func runUp(ctx context.Context, streams Streams, o *action.Up, args []string) error {
+	if ok, why := netns.Isolated(); !ok && !o.AllowHostNetwork {
 		fmt.Fprintf(streams.ErrOut, "not in an isolated network namespace (%s): re-executing in one\n", why)
 		// Into the running fleet's namespace when there is one, else a new one.
-		if err := localfleet.ReexecIsolatedFor(stateDir(o.StateDir), os.Args[1:]); err != nil {
+		if err := localfleet.ReexecIsolatedFor(stateDir(o.StateDir), args); err != nil {
 			return err
 		}
 	}

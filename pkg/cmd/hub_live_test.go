@@ -14,7 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/gitops-hub/gitops-hub/pkg/testenv"
+	"github.com/gitops-hub/gitops-hub/internal/testenv"
 )
 
 // hubChart packs a small chart of our own: one ConfigMap carrying a value.

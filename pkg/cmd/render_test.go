@@ -11,7 +11,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/gitops-hub/gitops-hub/pkg/testcharts"
+	"github.com/gitops-hub/gitops-hub/internal/testcharts"
 )
 
 var upstreamRepos = []string{

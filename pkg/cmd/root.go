@@ -32,8 +32,11 @@ type findingsError struct{ n int }
 
 func (e *findingsError) Error() string { return fmt.Sprintf("%d finding(s)", e.n) }
 
-// NewRootCommand builds the hubctl command tree.
-func NewRootCommand(streams Streams) *cobra.Command {
+// NewRootCommand builds the hubctl command tree. args are the command line
+// it will run (without the program name): up and status --local re-execute
+// hubctl with them inside the local fleet's network namespace. hubctl reads
+// os.Args only in main.
+func NewRootCommand(streams Streams, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "hubctl",
 		Short: "Run a fleet of Kubernetes clusters from one Argo CD hub",
@@ -53,9 +56,9 @@ as Argo CD would, what every ApplicationSet of the GitOps tree deploys where.`,
 	root.AddCommand(newClusterCommand(streams))
 	root.AddCommand(newDiffCommand(streams))
 	root.AddCommand(newChartsCommand(streams))
-	root.AddCommand(newUpCommand(streams))
+	root.AddCommand(newUpCommand(streams, args))
 	root.AddCommand(newDownCommand(streams))
-	root.AddCommand(newStatusCommand(streams))
+	root.AddCommand(newStatusCommand(streams, args))
 	root.AddCommand(newConfigCommand(streams))
 	root.AddCommand(newInternalCommand())
 	root.AddCommand(newVersionCommand(streams))
@@ -64,7 +67,7 @@ as Argo CD would, what every ApplicationSet of the GitOps tree deploys where.`,
 
 // Run executes hubctl with args and returns the process exit code.
 func Run(ctx context.Context, args []string, streams Streams) int {
-	root := NewRootCommand(streams)
+	root := NewRootCommand(streams, args)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

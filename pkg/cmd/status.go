@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/signal"
 	"slices"
 	"strings"
 	"time"
@@ -29,10 +28,11 @@ type statusOptions struct {
 	watch     bool
 	html      string
 	getenv    func(string) string
+	args      []string // hubctl's command line, re-run in the local fleet's network namespace
 }
 
-func newStatusCommand(streams Streams) *cobra.Command {
-	o := &statusOptions{getenv: os.Getenv}
+func newStatusCommand(streams Streams, args []string) *cobra.Command {
+	o := &statusOptions{getenv: os.Getenv, args: args}
 	c := &cobra.Command{
 		Use:   "status",
 		Short: "Show every Application of the hub: cluster × addon, sync, health and the version synced",
@@ -101,7 +101,7 @@ func runStatus(ctx context.Context, streams Streams, o *statusOptions) error {
 			dir = o.getenv("HUBCTL_STATE_DIR")
 		}
 		// The local fleet's hub is reachable only inside its network namespace.
-		if err := localfleet.EnterNetns(stateDir(dir), os.Args[1:]); err != nil {
+		if err := localfleet.EnterNetns(stateDir(dir), o.args); err != nil {
 			return err
 		}
 		kc, err := action.LocalHubKubeconfig(dir)
@@ -122,8 +122,7 @@ func runStatus(ctx context.Context, streams Streams, o *statusOptions) error {
 		}
 		return printStatus(streams, o, f)
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
+	// Ctrl-C cancels ctx (the CLI's one signal handler, cmd/hubctl) and ends the watch.
 	var last []byte
 	var lastErr error
 	err = a.Watch(ctx, func(f *status.Fleet) error {

@@ -19,10 +19,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/gitops-hub/gitops-hub/internal/testenv"
 	"github.com/gitops-hub/gitops-hub/pkg/bootstrap"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/status"
-	"github.com/gitops-hub/gitops-hub/pkg/testenv"
 )
 
 func TestStatusPicksTheHub(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/generate/tmpl"
 	"github.com/gitops-hub/gitops-hub/pkg/registry"
 )
@@ -219,7 +220,7 @@ func (e *Engine) newEvaluator(as *v1alpha1.ApplicationSet) (*evaluator, error) {
 	if e.Clusters != nil {
 		ns := e.Namespace
 		if ns == "" {
-			ns = "argocd"
+			ns = conventions.ArgoCDNamespace
 		}
 		for _, c := range e.Clusters.Clusters {
 			if c.Namespace == "" || c.Namespace == ns {

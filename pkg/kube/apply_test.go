@@ -11,8 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/gitops-hub/gitops-hub/internal/testenv"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
-	"github.com/gitops-hub/gitops-hub/pkg/testenv"
 )
 
 const widgetCRD = `apiVersion: apiextensions.k8s.io/v1

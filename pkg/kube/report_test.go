@@ -7,8 +7,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/gitops-hub/gitops-hub/internal/testenv"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
-	"github.com/gitops-hub/gitops-hub/pkg/testenv"
 )
 
 func TestApplyReport(t *testing.T) {

@@ -7,7 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/gitops-hub/gitops-hub/pkg/controlplane"
+	"github.com/gitops-hub/gitops-hub/internal/controlplane"
+	"github.com/gitops-hub/gitops-hub/internal/supervisor"
 )
 
 // Apiserver-only clusters: the light variant of a hosting cluster, for
@@ -46,7 +47,7 @@ func (f *Fleet) sharedEtcdPorts() (client, peer int) {
 func (f *Fleet) ensureSharedEtcd(ctx context.Context) (string, error) {
 	client, peer := f.sharedEtcdPorts()
 	url := controlplane.EtcdURL(client)
-	c := Command{Path: f.Bin("etcd"), Args: controlplane.EtcdArgs("shared", filepath.Join(f.StateDir, ProcSharedEtcd), client, peer)}
+	c := supervisor.Command{Path: f.Bin("etcd"), Args: controlplane.EtcdArgs("shared", filepath.Join(f.StateDir, ProcSharedEtcd), client, peer)}
 	ports := []labeledPort{{client, "shared etcd"}, {peer, "shared etcd peer"}}
 	return url, f.ensureProcess(ctx, ProcSharedEtcd, c, ports, "healthy at "+url+"/health", defaultReadyWithin, func(ctx context.Context) (bool, error) {
 		return httpOK(ctx, url+"/health"), nil
@@ -105,7 +106,7 @@ func (f *Fleet) EnsureAPIServerCluster(ctx context.Context, name string, port in
 		return fmt.Errorf("cluster %s: %w", name, err)
 	}
 	proc := APIServerProc(name)
-	c := Command{Path: f.Bin("kube-apiserver"), Args: api.Args(), Env: append(os.Environ(), apiServerOnlyEnv()...)}
+	c := supervisor.Command{Path: f.Bin("kube-apiserver"), Args: api.Args(), Env: append(os.Environ(), apiServerOnlyEnv()...)}
 	err = f.ensureProcess(ctx, proc, c, []labeledPort{{port, name + " kube-apiserver"}}, "ready at "+api.Server()+"/readyz", defaultReadyWithin, func(ctx context.Context) (bool, error) {
 		ok, _ := ready(ctx)
 		return ok, nil

@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gitops-hub/gitops-hub/internal/supervisor"
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 )
 
 // ArgoCDOptions tune StartArgoCD.
@@ -35,7 +38,7 @@ type ArgoCDOptions struct {
 
 func (o ArgoCDOptions) withDefaults(f *Fleet) ArgoCDOptions {
 	if o.Namespace == "" {
-		o.Namespace = "argocd"
+		o.Namespace = conventions.ArgoCDNamespace
 	}
 	if o.Kubeconfig == "" {
 		o.Kubeconfig = f.Kubeconfig(f.Hub)
@@ -179,7 +182,7 @@ func (f *Fleet) StartArgoCD(ctx context.Context, opts ArgoCDOptions) error {
 func (f *Fleet) startArgoCD(ctx context.Context, role, bin string, args, env, extraEnv []string, ports []labeledPort, what string, ready func(ctx context.Context) (bool, error)) error {
 	env = append(append(append([]string(nil), env...), "ARGOCD_BINARY_NAME="+role), extraEnv...)
 	dir := filepath.Join(f.StateDir, "argocd")
-	c := Command{Path: bin, Argv0: role, Args: args, Env: env, Dir: dir}
+	c := supervisor.Command{Path: bin, Argv0: role, Args: args, Env: env, Dir: dir}
 	return f.ensureProcess(ctx, role, c, ports, what, defaultReadyWithin, ready)
 }
 

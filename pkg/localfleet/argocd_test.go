@@ -220,7 +220,7 @@ func TestArgoCDEndToEnd(t *testing.T) {
 	}
 	t.Logf("TIMING second up on the running fleet: %s", time.Since(start).Round(100*time.Millisecond))
 	for p, pid := range pids {
-		if r, _ := f.procs().Record(p); r.PID != pid || !r.alive() {
+		if r, _ := f.procs().Record(p); r.PID != pid || !r.Alive() {
 			t.Errorf("second up restarted %s: pid %d, then %d", p, pid, r.PID)
 		}
 	}
@@ -337,7 +337,7 @@ spec:
 	}
 	t.Logf("TIMING down: %s", time.Since(start).Round(10*time.Millisecond))
 	for _, r := range recs {
-		if r.alive() {
+		if r.Alive() {
 			t.Errorf("%s alive after Down", r.Name)
 		}
 	}

@@ -20,6 +20,8 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gitops-hub/gitops-hub/internal/supervisor"
+	"github.com/gitops-hub/gitops-hub/pkg/fsutil"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 )
 
@@ -75,7 +77,7 @@ func (f *Fleet) CreateCluster(ctx context.Context, name string, base int) error 
 		return fmt.Errorf("cluster %s: kwokctl configuration: %w", name, err)
 	}
 	configPath := filepath.Join(dir, "kwokctl.yaml")
-	if err := writeFileAtomic(configPath, config, 0o644); err != nil {
+	if err := fsutil.WriteFileAtomic(configPath, config, 0o644); err != nil {
 		return err
 	}
 	kubeconfig := f.Kubeconfig(name)
@@ -158,7 +160,7 @@ func (f *Fleet) StopCluster(ctx context.Context, name string) error {
 	kerr := f.kwokctl(ctx, name, "--name", name, "stop", "cluster")
 	var errs []error
 	for _, c := range comps {
-		if err := terminate(ctx, c, DefaultStopTimeout); err != nil {
+		if err := supervisor.Terminate(ctx, c, supervisor.DefaultStopTimeout); err != nil {
 			errs = append(errs, fmt.Errorf("%s (pid %d, log %s): %w", c.Name, c.PID, c.Log, err))
 		}
 	}
@@ -240,12 +242,12 @@ func (f *Fleet) DeleteCluster(ctx context.Context, name string) error {
 		}
 	}
 	for _, c := range comps {
-		if err := terminate(ctx, c, DefaultStopTimeout); err != nil {
+		if err := supervisor.Terminate(ctx, c, supervisor.DefaultStopTimeout); err != nil {
 			errs = append(errs, fmt.Errorf("%s (pid %d, log %s): %w", c.Name, c.PID, c.Log, err))
 		}
 	}
 	for _, c := range comps {
-		if c.alive() {
+		if c.Alive() {
 			return fmt.Errorf("delete cluster %s: %w", name, errors.Join(errs...))
 		}
 	}
@@ -393,7 +395,7 @@ func (f *Fleet) kwokctl(ctx context.Context, cluster string, args ...string) err
 	}
 	defer logFile.Close()
 	bin := f.Bin("kwokctl")
-	fmt.Fprintf(logFile, "--- %s hubctl: %s\n", time.Now().UTC().Format(time.RFC3339), shellJoin(append([]string{bin}, args...)))
+	fmt.Fprintf(logFile, "--- %s hubctl: %s\n", time.Now().UTC().Format(time.RFC3339), supervisor.ShellJoin(append([]string{bin}, args...)))
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(filterEnv(os.Environ(), func(k string) bool {
 		return strings.HasPrefix(k, "KWOK_") || k == "KUBECONFIG"
@@ -408,7 +410,7 @@ func (f *Fleet) kwokctl(ctx context.Context, cluster string, args ...string) err
 	if err := cmd.Run(); err != nil {
 		what := "kwokctl " + strings.Join(kwokctlVerb(args), " ")
 		return fmt.Errorf("%s: %w; log %s, component logs in %s%s", what, err, logPath,
-			filepath.Join(f.kwokClusterDir(cluster), "logs"), tail(logPath, 3))
+			filepath.Join(f.kwokClusterDir(cluster), "logs"), supervisor.Tail(logPath, 3))
 	}
 	return nil
 }
@@ -434,14 +436,14 @@ func kwokctlVerb(args []string) []string {
 // not name the cluster's folder) is removed, because kwokctl SIGKILLs the
 // PID of every PID file when it stops a cluster, and does not start a
 // component whose PID file names a live process.
-func (f *Fleet) kwokComponents(name string) []Record {
+func (f *Fleet) kwokComponents(name string) []supervisor.Record {
 	dir := f.kwokClusterDir(name)
 	entries, err := os.ReadDir(filepath.Join(dir, "pids"))
 	if err != nil {
 		return nil
 	}
-	boot := bootID()
-	var out []Record
+	boot := supervisor.BootID()
+	var out []supervisor.Record
 	for _, e := range entries {
 		comp, ok := strings.CutSuffix(e.Name(), ".pid")
 		if !ok {
@@ -457,14 +459,14 @@ func (f *Fleet) kwokComponents(name string) []Record {
 			os.Remove(path)
 			continue
 		}
-		st, err1 := readStat(pid)
-		cmd, err2 := cmdline(pid)
-		if err1 != nil || err2 != nil || st.zombie() || !strings.Contains(cmd, dir+string(filepath.Separator)) {
+		st, err1 := supervisor.ReadStat(pid)
+		cmd, err2 := supervisor.Cmdline(pid)
+		if err1 != nil || err2 != nil || st.Zombie() || !strings.Contains(cmd, dir+string(filepath.Separator)) {
 			os.Remove(path)
 			continue
 		}
-		out = append(out, Record{
-			Name: name + "/" + comp, PID: pid, StartTime: st.startTime, BootID: boot,
+		out = append(out, supervisor.Record{
+			Name: name + "/" + comp, PID: pid, StartTime: st.StartTime, BootID: boot,
 			Log: filepath.Join(dir, "logs", comp+".log"), Command: strings.Fields(cmd),
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -108,7 +109,7 @@ func TestClusterLifecycle(t *testing.T) {
 	var comps []string
 	for _, c := range s.Clusters[1].Components {
 		comps = append(comps, strings.TrimPrefix(c.Name, hosting+"/"))
-		if !c.alive() {
+		if !c.Alive() {
 			t.Errorf("component %s (pid %d) recorded but not alive", c.Name, c.PID)
 		}
 	}
@@ -131,7 +132,7 @@ func TestClusterLifecycle(t *testing.T) {
 	}
 	t.Logf("TIMING stop cluster: %s", time.Since(start).Round(10*time.Millisecond))
 	for _, c := range hostingComps {
-		if c.alive() {
+		if c.Alive() {
 			t.Errorf("%s (pid %d) alive after StopCluster", c.Name, c.PID)
 		}
 	}
@@ -174,7 +175,7 @@ func TestClusterLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range live {
-		if c.alive() {
+		if c.Alive() {
 			t.Errorf("%s alive after DeleteCluster", c.Name)
 		}
 	}
@@ -204,7 +205,7 @@ func TestClusterLifecycle(t *testing.T) {
 	}
 	t.Logf("TIMING down: %s", time.Since(start).Round(10*time.Millisecond))
 	for _, c := range append(hubComps, holder) {
-		if c.alive() {
+		if c.Alive() {
 			t.Errorf("%s alive after Down", c.Name)
 		}
 	}
@@ -233,13 +234,13 @@ func TestDownAfterCrash(t *testing.T) {
 	}
 	comps := f.kwokComponents("crashhub")
 	for _, c := range comps {
-		if err := signalProcess(c.PID, sigKILL); err != nil {
+		if err := syscall.Kill(c.PID, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, c := range comps {
 		deadline := time.Now().Add(5 * time.Second)
-		for c.alive() && time.Now().Before(deadline) {
+		for c.Alive() && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}

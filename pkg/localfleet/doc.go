@@ -34,7 +34,8 @@
 //	<state>/git/gitops-hub.git         the bare repository the git daemon serves
 //	<state>/redis/, <state>/argocd/    working directories
 //
-// Processes are stopped by recorded PID only, never by name: a PID file holds
+// The processes are run by internal/supervisor (shared with the tests'
+// internal/testenv); they are stopped by recorded PID only, never by name: a PID file holds
 // the PID, the process's start time (/proc/<pid>/stat field 22) and the boot
 // id, so a PID recycled by an unrelated process is never signalled. kwokctl
 // manages the cluster components itself (kwokctl stop/start/delete cluster);
@@ -52,9 +53,9 @@
 // IPs (10.x): under kwok nothing answers there, and on an ordinary host that
 // traffic would leave the machine. So everything that starts clusters or
 // services refuses to run unless the process is in a network namespace whose
-// only interface up is lo (Isolated), unless Fleet.AllowHostNetwork is set.
-// `hubctl up` gets there with ReexecIsolated (unshare -n as root, else
-// unshare -rn).
+// only interface up is lo (netns.Isolated, internal/netns, shared with
+// internal/testenv), unless Fleet.AllowHostNetwork is set. `hubctl up` gets
+// there with netns.ReexecIsolated (unshare -n as root, else unshare -rn).
 //
 // Processes in a network namespace are reachable only from inside it: after
 // `hubctl up` returns, the fleet keeps running in that namespace, kept alive

@@ -101,7 +101,7 @@ func (f *Fleet) Down(ctx context.Context) error {
 	var running []string
 	if recs, err := procs.List(); err == nil {
 		for _, r := range recs {
-			if r.alive() {
+			if r.Alive() {
 				running = append(running, fmt.Sprintf("%s (pid %d)", r.Name, r.PID))
 			}
 		}

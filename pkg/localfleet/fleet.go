@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gitops-hub/gitops-hub/internal/supervisor"
 	"github.com/gitops-hub/gitops-hub/pkg/fsutil"
 )
 
@@ -185,7 +186,7 @@ type State struct {
 	// Clusters in creation order.
 	Clusters []ClusterState `json:"clusters,omitempty"`
 	// Processes started by the process manager, latest record per name.
-	Processes []Record `json:"processes,omitempty"`
+	Processes []supervisor.Record `json:"processes,omitempty"`
 	// NetnsID is the network namespace the fleet was made in, isolated or
 	// not (readlink /proc/self/ns/net): everything is started there.
 	NetnsID string `json:"netnsID,omitempty"`
@@ -205,7 +206,7 @@ type ClusterState struct {
 	ManagedBy   string `json:"managedBy"`
 	KwokWorkdir string `json:"kwokWorkdir"`
 	// Components are the cluster's processes as last seen (PID and start time).
-	Components []Record `json:"components,omitempty"`
+	Components []supervisor.Record `json:"components,omitempty"`
 	// Stopped is true between StopCluster and StartCluster.
 	Stopped bool `json:"stopped,omitempty"`
 }
@@ -351,7 +352,7 @@ func (f *Fleet) Server(cluster string) (string, error) {
 
 func (f *Fleet) kwokWorkdir() string { return filepath.Join(f.StateDir, "kwok") }
 
-func (f *Fleet) procs() Processes { return Processes{Dir: f.StateDir} }
+func (f *Fleet) procs() supervisor.Processes { return supervisor.Processes{Dir: f.StateDir} }
 
 // Clusters returns the hub, then the hosting clusters.
 func (f *Fleet) Clusters() []string {
@@ -547,7 +548,7 @@ func (f *Fleet) updateState(fn func(s *State)) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(f.StateDir, stateFile), append(b, '\n'), 0o644)
+	return fsutil.WriteFileAtomic(filepath.Join(f.StateDir, stateFile), append(b, '\n'), 0o644)
 }
 
 func (s *State) cluster(name string) *ClusterState {
@@ -559,7 +560,7 @@ func (s *State) cluster(name string) *ClusterState {
 	return nil
 }
 
-func (s *State) setProcess(r Record) {
+func (s *State) setProcess(r supervisor.Record) {
 	for i := range s.Processes {
 		if s.Processes[i].Name == r.Name {
 			s.Processes[i] = r
@@ -567,10 +568,6 @@ func (s *State) setProcess(r Record) {
 		}
 	}
 	s.Processes = append(s.Processes, r)
-}
-
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return fsutil.WriteFileAtomic(path, data, perm)
 }
 
 // Action is one step of a create: Run is called with the create's context.

@@ -1,105 +1,14 @@
 package localfleet
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"strconv"
-	"strings"
-	"syscall"
-	"time"
+
+	"github.com/gitops-hub/gitops-hub/internal/netns"
+	"github.com/gitops-hub/gitops-hub/internal/supervisor"
 )
 
-// EnvNetns is set by ReexecIsolated in the process it re-executes: "root"
-// (made with unshare -n) or "user" (unshare -rn: a user namespace too).
-const EnvNetns = "HUBCTL_NETNS"
-
-// IsolationHelp says why the fleet needs a loopback-only network namespace
-// and how to get one by hand.
-const IsolationHelp = "kube-apiservers call webhooks at Service IPs (10.x) that must never leave the machine, " +
-	"so the local fleet runs in a network namespace with nothing but loopback: " +
-	"run it as root or with unprivileged user namespaces enabled, " +
-	"or inside one made by hand: unshare -n sh -c 'ip link set lo up && <command>' (build and download everything first)"
-
-// Isolated reports whether this process runs in a network namespace whose
-// only interface up is lo (and lo is up), with the reason.
-func Isolated() (bool, string) {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return false, "cannot list the network interfaces: " + err.Error()
-	}
-	return isolatedIfs(ifs)
-}
-
-func isolatedIfs(ifs []net.Interface) (bool, string) {
-	loUp := false
-	var up []string
-	for _, i := range ifs {
-		if i.Flags&net.FlagUp == 0 {
-			continue
-		}
-		if i.Name == "lo" {
-			loUp = true
-			continue
-		}
-		up = append(up, i.Name)
-	}
-	switch {
-	case len(up) > 0:
-		return false, "network interfaces other than lo are up: " + strings.Join(up, ", ")
-	case !loUp:
-		return false, "the loopback interface lo is down (ip link set lo up)"
-	default:
-		return true, "only the loopback interface lo is up"
-	}
-}
-
-// ReexecIsolated makes this program run in a new loopback-only network
-// namespace. args are the program's arguments (os.Args[1:]).
-//
-// In a process that ReexecIsolated did not start, it finds a way to make a
-// network namespace: unshare -n (root), else unshare -rn (a user namespace,
-// which unprivileged users may make where the kernel allows it), tried with
-// `unshare ... true` first; then it replaces this process with
-// `unshare <flags> -- <this executable> <args>` and does not return. When
-// neither works it returns an error saying why and what to do.
-//
-// In the re-executed process (EnvNetns is set) it brings lo up, checks
-// Isolated, and returns nil: the caller continues, now isolated. So `hubctl
-// up` calls it when Isolated() is false, and carries on when it returns nil.
-func ReexecIsolated(args []string) error {
-	if mode := os.Getenv(EnvNetns); mode != "" {
-		if err := LoopbackUp(); err != nil {
-			return fmt.Errorf("in the new network namespace (%s=%s): bringing lo up: %w", EnvNetns, mode, err)
-		}
-		if ok, why := Isolated(); !ok {
-			return fmt.Errorf("re-executed in a new network namespace (%s=%s), but it is not isolated: %s", EnvNetns, mode, why)
-		}
-		return nil
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("network namespace: cannot find this executable: %w", err)
-	}
-	unshare, err := exec.LookPath("unshare")
-	if err != nil {
-		return fmt.Errorf("network namespace: unshare (util-linux) not found on PATH; %s", IsolationHelp)
-	}
-	mode, flags, err := probeUnshare(unshare)
-	if err != nil {
-		return err
-	}
-	argv := append(append(append([]string{"unshare"}, flags...), "--", self), args...)
-	env := append(os.Environ(), EnvNetns+"="+mode)
-	err = syscall.Exec(unshare, argv, env)
-	return fmt.Errorf("network namespace: exec %s: %w", unshare, err)
-}
-
-// ReexecIsolatedFor is ReexecIsolated for a command about the fleet in
+// ReexecIsolatedFor is netns.ReexecIsolated for a command about the fleet in
 // stateDir: when that fleet runs in a network namespace of its own (its
 // holder process alive), the program is re-executed inside that namespace
 // (EnterNetns) instead of a new, empty one. `hubctl up` on a running fleet
@@ -108,7 +17,7 @@ func ReexecIsolatedFor(stateDir string, args []string) error {
 	if err := EnterNetns(stateDir, args); err != nil {
 		return err
 	}
-	return ReexecIsolated(args)
+	return netns.ReexecIsolated(args)
 }
 
 // EnterNetns re-executes this program inside the network namespace of the
@@ -116,67 +25,26 @@ func ReexecIsolatedFor(stateDir string, args []string) error {
 // with unshare -rn), and does not return. It returns nil, doing nothing,
 // when there is no such fleet, the fleet is not isolated, its holder is
 // gone, or this process runs in that namespace already (or was re-executed
-// once: EnvNetns is set). args are the program's arguments (os.Args[1:]).
+// once: netns.EnvNetns is set). args are the program's arguments (os.Args[1:]).
 func EnterNetns(stateDir string, args []string) error {
-	if os.Getenv(EnvNetns) != "" || stateDir == "" {
+	if os.Getenv(netns.EnvNetns) != "" || stateDir == "" {
 		return nil
 	}
 	s, err := LoadState(stateDir)
 	if err != nil || s.Netns == nil {
 		return nil
 	}
-	if id, err := netnsID(); err == nil && id == s.Netns.ID {
+	if id, err := netns.ID(); err == nil && id == s.Netns.ID {
 		return nil
 	}
-	holder, err := (Processes{Dir: stateDir}).Record(ProcNetnsHolder)
-	if err != nil || !holder.alive() {
+	holder, err := (supervisor.Processes{Dir: stateDir}).Record(ProcNetnsHolder)
+	if err != nil || !holder.Alive() {
 		return nil
 	}
-	nsenter, err := exec.LookPath("nsenter")
-	if err != nil {
-		return fmt.Errorf("the fleet in %s runs in network namespace %s, and nsenter (util-linux) is not on PATH to enter it", stateDir, s.Netns.ID)
+	if err := netns.Enter(holder.PID, s.Netns.UserNS, args); err != nil {
+		return fmt.Errorf("the fleet in %s runs in network namespace %s: %w", stateDir, s.Netns.ID, err)
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("network namespace: cannot find this executable: %w", err)
-	}
-	pid := strconv.Itoa(holder.PID)
-	argv, mode := []string{"nsenter", "--net=/proc/" + pid + "/ns/net"}, "root"
-	if s.Netns.UserNS {
-		argv, mode = []string{"nsenter", "--preserve-credentials", "--user=/proc/" + pid + "/ns/user", "--net=/proc/" + pid + "/ns/net"}, "user"
-	}
-	argv = append(append(argv, "--", self), args...)
-	err = syscall.Exec(nsenter, argv, append(os.Environ(), EnvNetns+"="+mode))
-	return fmt.Errorf("network namespace of the fleet in %s: exec %s: %w", stateDir, nsenter, err)
-}
-
-// probeUnshare finds the unshare flags that work here: -n as root, else -rn.
-func probeUnshare(unshare string) (mode string, flags []string, err error) {
-	type try struct {
-		mode  string
-		flags []string
-	}
-	tries := []try{{"user", []string{"-r", "-n"}}}
-	if os.Geteuid() == 0 {
-		tries = append([]try{{"root", []string{"-n"}}}, tries...)
-	}
-	var errs []string
-	for _, t := range tries {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		cmd := exec.CommandContext(ctx, unshare, append(t.flags, "--", "true")...)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
-		cancel()
-		if err == nil {
-			return t.mode, t.flags, nil
-		}
-		errs = append(errs, fmt.Sprintf("unshare %s: %v: %s", strings.Join(t.flags, " "), err, strings.TrimSpace(out.String())))
-	}
-	hint := "as root: a container needs CAP_SYS_ADMIN (--privileged); unprivileged: user namespaces must be enabled " +
-		"(sysctl user.max_user_namespaces > 0; Debian before 11: kernel.unprivileged_userns_clone=1; " +
-		"Ubuntu 24.04 and later: kernel.apparmor_restrict_unprivileged_userns=0)"
-	return "", nil, errors.New("cannot make a network namespace (" + strings.Join(errs, "; ") + "); " + hint + ". " + IsolationHelp)
+	return nil
 }
 
 // checkNetwork refuses to start anything outside the fleet's network
@@ -187,15 +55,15 @@ func (f *Fleet) checkNetwork() error {
 		if s.Netns != nil {
 			want, enter = s.Netns.ID, s.Netns.Enter+" <command>"
 		}
-		if id, err := netnsID(); err == nil && want != "" && id != want {
+		if id, err := netns.ID(); err == nil && want != "" && id != want {
 			return fmt.Errorf("the fleet in %s runs in network namespace %s and this process in %s: run inside the fleet's (%s)", f.StateDir, want, id, enter)
 		}
 	}
 	if f.AllowHostNetwork {
 		return nil
 	}
-	if ok, why := Isolated(); !ok {
-		return fmt.Errorf("not in an isolated network namespace (%s); %s", why, IsolationHelp)
+	if ok, why := netns.Isolated(); !ok {
+		return fmt.Errorf("not in an isolated network namespace (%s); %s", why, netns.IsolationHelp)
 	}
 	return nil
 }

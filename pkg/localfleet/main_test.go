@@ -18,10 +18,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gitops-hub/gitops-hub/internal/netns"
+	"github.com/gitops-hub/gitops-hub/internal/supervisor"
 )
 
 // EnvRequireReal makes missing binaries or a missing network namespace fail
-// the real-cluster tests instead of skipping them (CI), as pkg/testenv does.
+// the real-cluster tests instead of skipping them (CI), as internal/testenv does.
 const EnvRequireReal = "HUBCTL_REQUIRE_REAL_CLUSTERS"
 
 // TestMain lets the test binary stand in for hubctl's
@@ -43,7 +46,7 @@ func TestMain(m *testing.M) {
 	}
 	if len(os.Args) >= 2 && os.Args[1] == "reexec-isolated" {
 		// Stands in for `hubctl up`: re-executes itself isolated, then reports.
-		if err := ReexecIsolated(os.Args[1:]); err != nil {
+		if err := netns.ReexecIsolated(os.Args[1:]); err != nil {
 			fmt.Fprintln(os.Stderr, "ReexecIsolated:", err)
 			os.Exit(3)
 		}
@@ -55,9 +58,9 @@ func TestMain(m *testing.M) {
 				os.Exit(1)
 			}
 		}
-		ok, why := Isolated()
-		id, _ := netnsID()
-		fmt.Printf("isolated=%v netns=%s mode=%s args=%v (%s)\n", ok, id, os.Getenv(EnvNetns), os.Args[1:], why)
+		ok, why := netns.Isolated()
+		id, _ := netns.ID()
+		fmt.Printf("isolated=%v netns=%s mode=%s args=%v (%s)\n", ok, id, os.Getenv(netns.EnvNetns), os.Args[1:], why)
 		os.Exit(0)
 	}
 	if len(os.Args) >= 3 && os.Args[1] == "enter-netns" {
@@ -65,8 +68,8 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "EnterNetns:", err)
 			os.Exit(1)
 		}
-		id, _ := netnsID()
-		fmt.Printf("netns=%s mode=%s\n", id, os.Getenv(EnvNetns))
+		id, _ := netns.ID()
+		fmt.Printf("netns=%s mode=%s\n", id, os.Getenv(netns.EnvNetns))
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -105,7 +108,7 @@ func requireReal(t testing.TB, bins ...string) string {
 			unavailable(t, "kubectl is neither in %s nor on PATH: kwokctl waits for readiness with it", dir)
 		}
 	}
-	if ok, why := Isolated(); !ok {
+	if ok, why := netns.Isolated(); !ok {
 		unavailable(t, "not in an isolated network namespace (%s): compile outside (go test -c -o /tmp/lf.test ./pkg/localfleet/), "+
 			"run inside: unshare -n sh -c 'ip link set lo up && cd pkg/localfleet && /tmp/lf.test -test.v'", why)
 	}
@@ -200,10 +203,10 @@ func processesMentioning(s string) []string {
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
-		if st, err := readStat(pid); err != nil || st.zombie() {
+		if st, err := supervisor.ReadStat(pid); err != nil || st.Zombie() {
 			continue
 		}
-		if cmd, err := cmdline(pid); err == nil && strings.Contains(cmd, s) {
+		if cmd, err := supervisor.Cmdline(pid); err == nil && strings.Contains(cmd, s) {
 			out = append(out, fmt.Sprintf("%d %s", pid, cmd))
 		}
 	}
@@ -215,7 +218,7 @@ func dumpLogs(t *testing.T, f *Fleet) {
 	logs, _ := filepath.Glob(filepath.Join(f.StateDir, "logs", "*.log"))
 	more, _ := filepath.Glob(filepath.Join(f.StateDir, "kwok", "clusters", "*", "logs", "*.log"))
 	for _, l := range append(logs, more...) {
-		t.Logf("%s:%s", l, tail(l, 8))
+		t.Logf("%s:%s", l, supervisor.Tail(l, 8))
 	}
 }
 
@@ -244,8 +247,8 @@ func run(t testing.TB, dir string, env []string, name string, args ...string) st
 
 // processGone reports whether pid no longer runs as the process started at start.
 func processGone(pid int, start uint64) bool {
-	st, err := readStat(pid)
-	return err != nil || st.startTime != start || st.zombie()
+	st, err := supervisor.ReadStat(pid)
+	return err != nil || st.StartTime != start || st.Zombie()
 }
 
 func waitTCPClosed(t testing.TB, port int, within time.Duration) {

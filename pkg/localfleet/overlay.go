@@ -15,6 +15,8 @@ import (
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
+
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 )
 
 // maxProjectFile bounds the size of a file read to patch its AppProjects.
@@ -101,7 +103,7 @@ func (ov *Overlay) commit(ctx context.Context, git, bare, head string) (string, 
 	if len(ov.SourceRepos) > 0 {
 		projects := ov.ProjectsDir
 		if projects == "" {
-			projects = "bootstrap"
+			projects = conventions.BootstrapDir
 		}
 		entries, err := lsTree(ctx, git, bare, head, projects)
 		if err != nil {

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitops-hub/gitops-hub/internal/supervisor"
 )
 
 // serviceReadyWithin bounds the wait for a service process to work.
@@ -29,17 +31,17 @@ const RedisBinary = "miniredis"
 // redisCommand is how the fleet runs its redis: RedisBinary from the binary
 // directory, else (for a BinDir of one's own binaries) a redis-server found
 // on PATH, else an error that says how to get one.
-func (f *Fleet) redisCommand(dir string, port int) (Command, error) {
+func (f *Fleet) redisCommand(dir string, port int) (supervisor.Command, error) {
 	if bin := f.Bin(RedisBinary); isExecutable(bin) {
-		return Command{Path: bin, Args: []string{"-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, Dir: dir}, nil
+		return supervisor.Command{Path: bin, Args: []string{"-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}, Dir: dir}, nil
 	}
 	if bin, err := exec.LookPath("redis-server"); err == nil {
-		return Command{Path: bin, Dir: dir, Args: []string{
+		return supervisor.Command{Path: bin, Dir: dir, Args: []string{
 			"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--protected-mode", "yes",
 			"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", dir, "--logfile", "",
 		}}, nil
 	}
-	return Command{}, fmt.Errorf("redis: %s not found in %s and no redis-server on PATH (build it with hack/tools/build.sh redis, part of make tools)", RedisBinary, f.binDir())
+	return supervisor.Command{}, fmt.Errorf("redis: %s not found in %s and no redis-server on PATH (build it with hack/tools/build.sh redis, part of make tools)", RedisBinary, f.binDir())
 }
 
 // StartRedis starts the fleet's redis (see redisCommand) on
@@ -221,7 +223,7 @@ func (f *Fleet) StartGitDaemon(ctx context.Context) error {
 		"--listen=127.0.0.1", "--port="+strconv.Itoa(port), "--base-path="+base,
 		"--export-all", "--reuseaddr", "--informative-errors", "--verbose", base)
 	url := f.GitURL()
-	c := Command{Path: daemon, Argv0: argv0, Args: args, Env: env, Dir: base}
+	c := supervisor.Command{Path: daemon, Argv0: argv0, Args: args, Env: env, Dir: base}
 	return f.ensureProcess(ctx, ProcGitDaemon, c, []labeledPort{{port, "git daemon"}}, "serving "+url, serviceReadyWithin, func(ctx context.Context) (bool, error) {
 		if !tcpOpen(ctx, "127.0.0.1:"+strconv.Itoa(port)) {
 			return false, nil
@@ -314,7 +316,7 @@ func (f *Fleet) StartChartServer(ctx context.Context, selfExe, dir string) error
 	}
 	port := f.ports().Charts
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	c := Command{Path: selfExe, Argv0: "hubctl", Args: ChartServerArgs(abs, addr)}
+	c := supervisor.Command{Path: selfExe, Argv0: "hubctl", Args: ChartServerArgs(abs, addr)}
 	url := f.ChartURL() + "/index.yaml"
 	return f.ensureProcess(ctx, ProcChartServer, c, []labeledPort{{port, "chart server"}}, "serving "+url, serviceReadyWithin, func(ctx context.Context) (bool, error) {
 		return httpOK(ctx, url), nil
@@ -324,7 +326,7 @@ func (f *Fleet) StartChartServer(ctx context.Context, selfExe, dir string) error
 // ensureProcess starts process name unless it runs already (after checking
 // that its ports are free), then waits until ready says yes. So starting a
 // running fleet's services again converges instead of failing.
-func (f *Fleet) ensureProcess(ctx context.Context, name string, c Command, ports []labeledPort, what string, timeout time.Duration, ready func(ctx context.Context) (bool, error)) error {
+func (f *Fleet) ensureProcess(ctx context.Context, name string, c supervisor.Command, ports []labeledPort, what string, timeout time.Duration, ready func(ctx context.Context) (bool, error)) error {
 	if f.procs().Alive(name) {
 		fmt.Fprintf(f.out(), "   %s runs already\n", name)
 	} else {
@@ -339,7 +341,7 @@ func (f *Fleet) ensureProcess(ctx context.Context, name string, c Command, ports
 }
 
 // startProcess starts a process of the fleet and records it in fleet.json.
-func (f *Fleet) startProcess(name string, c Command) error {
+func (f *Fleet) startProcess(name string, c supervisor.Command) error {
 	if err := f.ensureStateDir(); err != nil {
 		return err
 	}
@@ -353,23 +355,9 @@ func (f *Fleet) startProcess(name string, c Command) error {
 // waitProcess polls check until it says yes, failing as soon as process
 // name is gone; errors name the process, its PID and log, with its last lines.
 func (f *Fleet) waitProcess(ctx context.Context, name, what string, timeout time.Duration, check func(ctx context.Context) (bool, error)) error {
-	p := f.procs()
-	rec, _ := p.Record(name)
-	errExited := errors.New("exited")
-	err := poll(ctx, timeout, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
-		if !rec.alive() {
-			return false, errExited
-		}
-		return check(ctx)
+	return f.procs().WaitRunning(ctx, name, what, func(ctx context.Context) error {
+		return poll(ctx, timeout, 200*time.Millisecond, check)
 	})
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, errExited):
-		return fmt.Errorf("%s (pid %d) exited before %s; log %s:%s", name, rec.PID, what, p.LogPath(name), tail(p.LogPath(name), 10))
-	default:
-		return fmt.Errorf("%s (pid %d) not %s: %w; log %s:%s", name, rec.PID, what, err, p.LogPath(name), tail(p.LogPath(name), 10))
-	}
 }
 
 func tcpOpen(ctx context.Context, addr string) bool {

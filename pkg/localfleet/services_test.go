@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitops-hub/gitops-hub/pkg/testcharts"
+	"github.com/gitops-hub/gitops-hub/internal/netns"
+	"github.com/gitops-hub/gitops-hub/internal/testcharts"
 )
 
 // testChartRepo is a Helm repository folder packaged from our own small
@@ -267,7 +268,7 @@ func TestStartRedis(t *testing.T) {
 
 // Outside an isolated namespace nothing starts unless AllowHostNetwork.
 func TestCheckNetwork(t *testing.T) {
-	if ok, _ := Isolated(); ok {
+	if ok, _ := netns.Isolated(); ok {
 		t.Skip("isolated: the refusal cannot be observed here")
 	}
 	f := testFleet(t, "hub")

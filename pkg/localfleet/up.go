@@ -12,6 +12,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gitops-hub/gitops-hub/internal/netns"
+	"github.com/gitops-hub/gitops-hub/internal/supervisor"
 )
 
 // UpOptions are the inputs of UpActions.
@@ -188,7 +191,7 @@ func (f *Fleet) Prepare(ctx context.Context) error {
 			return fmt.Errorf("%w (%s, created %s): %v; remove it first (hubctl down)", ErrFleetExists, f.StateDir, s.Created.Format("2006-01-02 15:04:05"), err)
 		}
 		if s.Netns != nil {
-			if rec, err := f.procs().Record(ProcNetnsHolder); err == nil && rec.alive() {
+			if rec, err := f.procs().Record(ProcNetnsHolder); err == nil && rec.Alive() {
 				return nil
 			}
 		}
@@ -199,23 +202,23 @@ func (f *Fleet) Prepare(ctx context.Context) error {
 		if err := f.CheckPorts(); err != nil {
 			return err
 		}
-		id, _ := netnsID()
+		id, _ := netns.ID()
 		if err := f.updateState(func(s *State) { s.NetnsID = id }); err != nil {
 			return err
 		}
 	}
-	if ok, _ := Isolated(); !ok {
+	if ok, _ := netns.Isolated(); !ok {
 		return nil
 	}
-	id, err := netnsID()
+	id, err := netns.ID()
 	if err != nil {
 		return fmt.Errorf("network namespace: %w", err)
 	}
-	rec, err := f.procs().Start(ProcNetnsHolder, Command{Path: "sleep", Args: []string{"2147483647"}})
+	rec, err := f.procs().Start(ProcNetnsHolder, supervisor.Command{Path: "sleep", Args: []string{"2147483647"}})
 	if err != nil {
 		return fmt.Errorf("network namespace holder: %w", err)
 	}
-	ns := &Netns{ID: id, HolderPID: rec.PID, UserNS: os.Getenv(EnvNetns) == "user" || userNSDiffers()}
+	ns := &Netns{ID: id, HolderPID: rec.PID, UserNS: os.Getenv(netns.EnvNetns) == "user" || netns.UserNSDiffers()}
 	pid := strconv.Itoa(rec.PID)
 	ns.Enter = "nsenter --net=/proc/" + pid + "/ns/net --"
 	if ns.UserNS {

@@ -39,13 +39,14 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/registry"
 )
 
 // Names and defaults, as in Argo CD's util/clusterauth.
 const (
-	DefaultNamespace       = "argocd"
+	DefaultNamespace       = conventions.ArgoCDNamespace
 	DefaultServiceAccount  = "argocd-manager"
 	DefaultSystemNamespace = metav1.NamespaceSystem
 	ClusterRoleName        = "argocd-manager-role"

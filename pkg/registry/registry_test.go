@@ -11,7 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/gitops-hub/gitops-hub/pkg/fleetgen"
+	"github.com/gitops-hub/gitops-hub/internal/fleetgen"
 	"github.com/gitops-hub/gitops-hub/pkg/loader"
 )
 

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/loader"
 )
 
@@ -214,7 +215,7 @@ func pickSource(app *v1alpha1.Application, srcIndex int) (*v1alpha1.ApplicationS
 }
 
 // controllerNamespace is the namespace of the hub's Argo CD.
-const controllerNamespace = "argocd"
+const controllerNamespace = conventions.ArgoCDNamespace
 
 // buildEnv is the build environment of reposerver/repository newEnv.
 // ARGOCD_APP_NAME is the controller's q.AppName, Application.InstanceName:

@@ -26,6 +26,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 )
 
 // ApplicationsGVR is argoproj.io/v1alpha1 applications.
@@ -37,9 +39,9 @@ var SecretsGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 // Conventions of Argo CD and of this tree.
 const (
 	// ClusterSecretSelector selects Argo CD's cluster Secrets.
-	ClusterSecretSelector = "argocd.argoproj.io/secret-type=cluster"
+	ClusterSecretSelector = conventions.SecretTypeLabel + "=" + conventions.SecretTypeCluster
 	// EnvironmentLabel is the cluster Secret's environment label.
-	EnvironmentLabel = "environment"
+	EnvironmentLabel = conventions.EnvironmentLabel
 	// AddonLabel names the addon on the Applications the tree's
 	// ApplicationSets generate (bootstrap/control-plane/addons/*/appset-*.yaml).
 	AddonLabel = "gitops-hub.io/addon"

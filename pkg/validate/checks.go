@@ -19,6 +19,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
 	"github.com/gitops-hub/gitops-hub/pkg/loader"
 	"github.com/gitops-hub/gitops-hub/pkg/source"
@@ -84,9 +85,9 @@ func (t *Tree) checkRegistry(r *Report) {
 			r.add(RuleClusterDirMismatch, c.File, nameLine, secretObject(e),
 				"the cluster is named %q but its directory is clusters/%s/: the ApplicationSets read values from clusters/%s/, so clusters/%s/addons/ is ignored (rename the directory or the cluster)", c.Name, dir, c.Name, dir)
 		}
-		if env, ok := c.Labels["environment"]; ok {
+		if env, ok := c.Labels[conventions.EnvironmentLabel]; ok {
 			if fi, err := fs.Stat(t.FS, path.Join(EnvironmentsDir, env)); err != nil || !fi.IsDir() {
-				r.add(RuleUnknownEnvironment, c.File, e.doc.line("metadata", "labels", "environment"), secretObject(e),
+				r.add(RuleUnknownEnvironment, c.File, e.doc.line("metadata", "labels", conventions.EnvironmentLabel), secretObject(e),
 					"label environment=%q has no %s/%s/ layer: that environment's values are silently skipped (ignoreMissingValueFiles)", env, EnvironmentsDir, env)
 			}
 		}
@@ -195,7 +196,7 @@ func (t *Tree) checkLabels(r *Report) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if strings.HasPrefix(k, "enable_") && !selected[k] {
+			if strings.HasPrefix(k, conventions.EnablePrefix) && !selected[k] {
 				r.add(RuleUnusedEnableLabel, e.c.File, e.doc.line("metadata", "labels", k), secretObject(e),
 					"label %s is selected by no ApplicationSet: it deploys nothing (known enable_ labels: %s)", k, strings.Join(enableKeys(selected), ", "))
 			}
@@ -206,7 +207,7 @@ func (t *Tree) checkLabels(r *Report) {
 func enableKeys(m map[string]bool) []string {
 	var out []string
 	for k := range m {
-		if strings.HasPrefix(k, "enable_") {
+		if strings.HasPrefix(k, conventions.EnablePrefix) {
 			out = append(out, k)
 		}
 	}
@@ -309,7 +310,7 @@ func (t *Tree) checkValuesDirs(r *Report) {
 			cluster := strings.Split(dir, "/")[1]
 			if _, ok := t.Registry.ByName(cluster); ok {
 				r.add(RuleOrphanValues, valuesFile(t.FS, dir), 0, "", "no Application of cluster %s reads these values: %s is not deployed to it (is its enable_ label missing?)", cluster, chart)
-			} else if _, err := fs.Stat(t.FS, path.Join(ClustersDir, cluster, "cluster.yaml")); err != nil {
+			} else if _, err := fs.Stat(t.FS, conventions.ClusterEntry(cluster)); err != nil {
 				// (with a cluster.yaml naming another cluster, cluster-dir-mismatch says it)
 				r.add(RuleOrphanValues, valuesFile(t.FS, dir), 0, "", "no cluster named %s is registered: these values are never read", cluster)
 			}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
+	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
 	"github.com/gitops-hub/gitops-hub/pkg/loader"
 	"github.com/gitops-hub/gitops-hub/pkg/registry"
@@ -21,7 +22,7 @@ const (
 	BootstrapDir    = loader.BootstrapDir
 	ClusterRegistry = loader.ClusterRegistry
 	EnvironmentsDir = "environments"
-	ClustersDir     = "clusters"
+	ClustersDir     = conventions.ClustersDir
 )
 
 // Tree is the loaded GitOps tree: what the rules look at, and what a render

@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/gitops-hub/gitops-hub/internal/netns"
 	"github.com/gitops-hub/gitops-hub/pkg/action"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/localfleet"
@@ -148,7 +149,7 @@ func TestLocalFleet(t *testing.T) {
 	if os.Getenv("HUBCTL_E2E") != "1" {
 		t.Skip("set HUBCTL_E2E=1 (make e2e) to run the local fleet end-to-end test")
 	}
-	if ok, why := localfleet.Isolated(); !ok {
+	if ok, why := netns.Isolated(); !ok {
 		t.Fatalf("the e2e test must run in a loopback-only network namespace (%s): make e2e", why)
 	}
 	// The real upstream charts, as a Helm repository folder (hubctl charts pull DIR).

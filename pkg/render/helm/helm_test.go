@@ -25,7 +25,7 @@ import (
 	"helm.sh/helm/v3/pkg/repo"
 	"sigs.k8s.io/yaml"
 
-	"github.com/gitops-hub/gitops-hub/pkg/testcharts"
+	"github.com/gitops-hub/gitops-hub/internal/testcharts"
 )
 
 const argoHelm = "https://argoproj.github.io/argo-helm"

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -34,7 +33,9 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/gitops-hub/gitops-hub/pkg/controlplane"
+	"github.com/gitops-hub/gitops-hub/internal/controlplane"
+	"github.com/gitops-hub/gitops-hub/internal/netns"
+	"github.com/gitops-hub/gitops-hub/internal/supervisor"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 )
 
@@ -218,35 +219,16 @@ func BinDir() string {
 }
 
 // CheckIsolated returns nil when the process runs in a network namespace
-// whose only interface up is the loopback one, and lo is up. Otherwise the
-// error says how to get there.
+// whose only interface up is the loopback one, and lo is up (netns.Isolated,
+// the check the local fleet makes). Otherwise the error says how to get there.
 func CheckIsolated() error {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return fmt.Errorf("listing network interfaces: %w", err)
-	}
-	return checkInterfaces(ifs)
-}
-
-const isolationHelp = "kube-apiservers call webhooks at Service IPs (10.x) that must never leave the machine, so tests that start them run only in a loopback-only network namespace: build first (go test -c or go vet; the module proxy is unreachable inside), then run unshare -n sh -c 'ip link set lo up && <test binary or go test ...>'"
-
-func checkInterfaces(ifs []net.Interface) error {
-	loUp := false
-	for _, i := range ifs {
-		if i.Flags&net.FlagUp == 0 {
-			continue
-		}
-		if i.Name == "lo" {
-			loUp = true
-			continue
-		}
-		return fmt.Errorf("network interface %s is up: not an isolated network namespace; %s", i.Name, isolationHelp)
-	}
-	if !loUp {
-		return fmt.Errorf("the loopback interface lo is down (run `ip link set lo up` inside the namespace); %s", isolationHelp)
+	if ok, why := netns.Isolated(); !ok {
+		return fmt.Errorf("not an isolated network namespace: %s; %s", why, isolationHelp)
 	}
 	return nil
 }
+
+const isolationHelp = "kube-apiservers call webhooks at Service IPs (10.x) that must never leave the machine, so tests that start them run only in a loopback-only network namespace: build first (go test -c or go vet; the module proxy is unreachable inside), then run unshare -n sh -c 'ip link set lo up && <test binary or go test ...>'"
 
 // Cluster returns the cluster called name, or nil.
 func (e *Env) Cluster(name string) *kube.Cluster {
@@ -323,7 +305,7 @@ func (e *Env) stopAll() {
 	if e.t.Failed() {
 		for _, p := range append(procs, etcd) {
 			if p != nil {
-				e.t.Logf("testenv: %s log (last lines):\n%s", p.name, p.tail(15))
+				e.t.Logf("testenv: %s log (last lines):%s", p.name, p.tail(15))
 			}
 		}
 	}
@@ -341,6 +323,11 @@ func (e *Env) stopAll() {
 	}
 }
 
+// procs runs this Env's processes: PID files in Dir/pids, logs in Dir/logs.
+func (e *Env) procs() supervisor.Processes {
+	return supervisor.Processes{Dir: e.Dir, StopTimeout: stopGrace}
+}
+
 func (e *Env) startEtcd(ctx context.Context, binDir string) error {
 	dir := filepath.Join(e.Dir, "etcd")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -353,7 +340,7 @@ func (e *Env) startEtcd(ctx context.Context, binDir string) error {
 		}
 		args := controlplane.EtcdArgs("testenv", filepath.Join(dir, "data-"+strconv.Itoa(attempt)), ports[0], ports[1])
 		client := controlplane.EtcdURL(ports[0])
-		p, err := startProcess("etcd", filepath.Join(binDir, "etcd"), args, filepath.Join(dir, "etcd.log"))
+		p, err := startProcess(e.procs(), "etcd", filepath.Join(binDir, "etcd"), args)
 		if err != nil {
 			return err
 		}
@@ -373,29 +360,25 @@ func (e *Env) startEtcd(ctx context.Context, binDir string) error {
 	}
 }
 
-// waitHTTPHealthy polls etcd's /health until it says {"health":"true"}.
+// waitHTTPHealthy polls etcd's /health until it says {"health":"true"},
+// failing as soon as p exits.
 func waitHTTPHealthy(ctx context.Context, p *process, url string) error {
 	hc := &http.Client{Timeout: 2 * time.Second}
-	err := kube.WaitFor(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
-		if p.exited() {
-			return false, p.exitError()
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return false, err
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return false, nil
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"health":"true"`), nil
+	return p.procs.WaitRunning(ctx, p.id, "healthy at "+url, func(ctx context.Context) error {
+		return kube.WaitFor(ctx, 100*time.Millisecond, func(ctx context.Context) (bool, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return false, err
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				return false, nil
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+			return resp.StatusCode == http.StatusOK && strings.Contains(string(body), `"health":"true"`), nil
+		})
 	})
-	if err != nil {
-		return fmt.Errorf("%s at %s not healthy: %w", p.name, url, err)
-	}
-	return nil
 }
 
 func (e *Env) startCluster(ctx context.Context, binDir string, ec *envCluster, opts Options) error {
@@ -429,8 +412,7 @@ func (e *Env) startCluster(ctx context.Context, binDir string, ec *envCluster, o
 func (e *Env) startAPIServer(ctx context.Context, binDir string, ec *envCluster) error {
 	api := controlplane.APIServer{Name: ec.name, EtcdURL: e.EtcdURL, Port: ec.port, CertDir: filepath.Join(ec.dir, "certs"), PKI: ec.pki}
 	args := api.Args()
-	logPath := filepath.Join(ec.dir, "kube-apiserver.log")
-	proc, err := startProcess("kube-apiserver "+ec.name, filepath.Join(binDir, "kube-apiserver"), args, logPath)
+	proc, err := startProcess(e.procs(), "kube-apiserver "+ec.name, filepath.Join(binDir, "kube-apiserver"), args)
 	if err != nil {
 		return err
 	}
@@ -455,20 +437,7 @@ func (e *Env) startAPIServer(ctx context.Context, binDir string, ec *envCluster)
 
 // waitWhileRunning runs wait, cancelling it as soon as proc exits.
 func waitWhileRunning(ctx context.Context, proc *process, wait func(context.Context) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-proc.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	err := wait(ctx)
-	if proc.exited() {
-		return proc.exitError()
-	}
-	return err
+	return proc.procs.WaitRunning(ctx, proc.id, "ready", wait)
 }
 
 func (e *Env) startControllerManager(ctx context.Context, binDir string, ec *envCluster) error {
@@ -485,7 +454,7 @@ func (e *Env) startControllerManager(ctx context.Context, binDir string, ec *env
 		"--cluster-name=" + ec.name,
 		"--profiling=false",
 	}
-	proc, err := startProcess("kube-controller-manager "+ec.name, filepath.Join(binDir, "kube-controller-manager"), args, filepath.Join(ec.dir, "kube-controller-manager.log"))
+	proc, err := startProcess(e.procs(), "kube-controller-manager "+ec.name, filepath.Join(binDir, "kube-controller-manager"), args)
 	if err != nil {
 		return err
 	}

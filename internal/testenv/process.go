@@ -2,48 +2,51 @@ package testenv
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/gitops-hub/gitops-hub/internal/supervisor"
 )
 
-// process is one server this package started. Only processes started here
-// are ever signalled, through their *os.Process.
+// process is one server this package started, run by internal/supervisor
+// (the local fleet's supervisor): in its own process group, killed by the
+// kernel should the test binary die without running its cleanups
+// (DieWithParent), stopped by its record only.
 type process struct {
 	name    string // "etcd", "kube-apiserver hub", ...
-	cmd     *exec.Cmd
+	procs   supervisor.Processes
+	id      string // its supervisor name
+	rec     supervisor.Record
 	logPath string
-	logFile *os.File
-	done    chan struct{} // closed once the process has exited and been reaped
-	waitErr error         // valid after done
+	logFrom int64         // size of the log before this run: what this run wrote follows
+	done    chan struct{} // closed once the process is seen gone
 }
 
-// startProcess starts bin with args, stdout and stderr going to logPath.
-func startProcess(name, bin string, args []string, logPath string) (*process, error) {
-	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+// startProcess starts bin with args as a process of procs; stdout and
+// stderr are appended to its log there (procs.LogPath).
+func startProcess(procs supervisor.Processes, name, bin string, args []string) (*process, error) {
+	id := strings.ReplaceAll(name, " ", ".")
+	p := &process{name: name, procs: procs, id: id, logPath: procs.LogPath(id), done: make(chan struct{})}
+	if fi, err := os.Stat(p.logPath); err == nil {
+		p.logFrom = fi.Size()
+	}
+	rec, err := procs.Start(id, supervisor.Command{Path: bin, Args: args, Env: os.Environ(), DieWithParent: true})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout = lf
-	cmd.Stderr = lf
-	cmd.Env = os.Environ()
-	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
-		lf.Close()
-		return nil, fmt.Errorf("starting %s (%s): %w", name, bin, err)
-	}
-	p := &process{name: name, cmd: cmd, logPath: logPath, logFile: lf, done: make(chan struct{})}
+	p.rec = rec
 	go func() {
-		p.waitErr = cmd.Wait()
-		lf.Close()
+		for rec.Alive() {
+			time.Sleep(50 * time.Millisecond)
+		}
 		close(p.done)
 	}()
 	return p, nil
@@ -60,42 +63,33 @@ func (p *process) exited() bool {
 
 // stop sends SIGTERM, waits up to grace, then SIGKILL, and waits for the exit.
 func (p *process) stop(grace time.Duration) {
-	if p.exited() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return
-	case <-time.After(grace):
-	}
-	_ = p.cmd.Process.Kill()
+	procs := p.procs
+	procs.StopTimeout = grace
+	_ = procs.Stop(context.Background(), p.id)
 	<-p.done
 }
 
 // tail returns the last n lines of the process log.
 func (p *process) tail(n int) string {
-	data, err := os.ReadFile(p.logPath)
-	if err != nil {
-		return fmt.Sprintf("(cannot read %s: %v)", p.logPath, err)
+	if t := supervisor.Tail(p.logPath, n); t != "" {
+		return t
 	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return fmt.Sprintf(" (nothing read from %s)", p.logPath)
 }
 
 // bindRace reports whether the process died because a port was taken
 // between picking it and binding it.
 func (p *process) bindRace() bool {
-	data, err := os.ReadFile(p.logPath)
+	f, err := os.Open(p.logPath)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if _, err := f.Seek(p.logFrom, io.SeekStart); err != nil {
+		return false
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 16<<20))
 	return err == nil && bytes.Contains(data, []byte("address already in use"))
-}
-
-// exitError describes an early exit with the end of the log.
-func (p *process) exitError() error {
-	return fmt.Errorf("%s exited early (%v); log %s ends with:\n%s", p.name, p.waitErr, p.logPath, p.tail(25))
 }
 
 // Ports are picked below the ephemeral range (32768-60999 on Linux), where

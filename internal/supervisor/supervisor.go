@@ -1,4 +1,10 @@
-package localfleet
+// Package supervisor starts processes detached, records them by PID, start
+// time and boot in PID files, tells whether they still run, and stops them
+// (their process group: SIGTERM, a grace, SIGKILL) by that record only, so a
+// reused PID is never signalled. Each process logs to a file of its own.
+// The local fleet (pkg/localfleet) and the tests' control planes
+// (internal/testenv) both run their servers through it.
+package supervisor
 
 import (
 	"bufio"
@@ -13,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitops-hub/gitops-hub/pkg/fsutil"
 )
 
 // DefaultStopTimeout is how long Stop waits after SIGTERM before SIGKILL.
@@ -45,6 +53,10 @@ type Command struct {
 	Env []string
 	// Dir is the working directory; "" means Processes.Dir.
 	Dir string
+	// DieWithParent has the kernel SIGKILL the process when the process
+	// that started it dies (Linux; tests use it so that no server outlives
+	// a test binary that dies without running its cleanups).
+	DieWithParent bool
 }
 
 // Record identifies a started process. The PID file holds
@@ -85,7 +97,7 @@ func (p Processes) Start(name string, c Command) (Record, error) {
 	if !processNameRE.MatchString(name) {
 		return Record{}, fmt.Errorf("process name %q: want letters, digits, '-', '_' and '.'", name)
 	}
-	if rec, err := p.Record(name); err == nil && rec.alive() {
+	if rec, err := p.Record(name); err == nil && rec.Alive() {
 		return Record{}, fmt.Errorf("start %s: already running (pid %d, pid file %s)", name, rec.PID, p.PIDPath(name))
 	}
 	for _, d := range []string{filepath.Dir(p.PIDPath(name)), filepath.Dir(p.LogPath(name))} {
@@ -112,7 +124,7 @@ func (p Processes) Start(name string, c Command) (Record, error) {
 	}
 	defer logFile.Close()
 	command := append([]string{path}, c.Args...)
-	fmt.Fprintf(logFile, "--- %s hubctl: starting %s\n", time.Now().UTC().Format(time.RFC3339), shellJoin(command))
+	fmt.Fprintf(logFile, "--- %s hubctl: starting %s\n", time.Now().UTC().Format(time.RFC3339), ShellJoin(command))
 	dir := c.Dir
 	if dir == "" {
 		dir = p.Dir
@@ -124,22 +136,22 @@ func (p Processes) Start(name string, c Command) (Record, error) {
 		Dir:         dir,
 		Stdout:      logFile, // an *os.File: the child writes to it directly, no copying goroutine
 		Stderr:      logFile,
-		SysProcAttr: detachedAttr(),
+		SysProcAttr: detachedAttr(c.DieWithParent),
 	}
 	if err := cmd.Start(); err != nil {
 		return Record{}, fmt.Errorf("start %s (%s): %w (log %s)", name, path, err, logPath)
 	}
 	// Read the start time before anything can reap the child: even if it
 	// exited already, its zombie still has /proc/<pid>/stat.
-	rec := Record{Name: name, PID: cmd.Process.Pid, BootID: bootID(), Log: logPath, Command: command}
-	st, statErr := readStat(rec.PID)
-	rec.StartTime = st.startTime
+	rec := Record{Name: name, PID: cmd.Process.Pid, BootID: BootID(), Log: logPath, Command: command}
+	st, statErr := ReadStat(rec.PID)
+	rec.StartTime = st.StartTime
 	go cmd.Wait() //nolint:errcheck // reap it should it exit while this process runs
 	if statErr != nil {
 		_ = signalProcess(rec.PID, sigKILL)
 		return Record{}, fmt.Errorf("start %s (pid %d): reading its start time: %w (log %s)", name, rec.PID, statErr, logPath)
 	}
-	if err := writeFileAtomic(p.PIDPath(name), []byte(rec.pidLine()), 0o644); err != nil {
+	if err := fsutil.WriteFileAtomic(p.PIDPath(name), []byte(rec.pidLine()), 0o644); err != nil {
 		_ = signalGroup(rec.PID, sigKILL)
 		return Record{}, fmt.Errorf("start %s (pid %d): writing %s: %w", name, rec.PID, p.PIDPath(name), err)
 	}
@@ -220,21 +232,21 @@ func (p Processes) List() ([]Record, error) {
 // start time, same boot, not a zombie.
 func (p Processes) Alive(name string) bool {
 	rec, err := p.Record(name)
-	return err == nil && rec.alive()
+	return err == nil && rec.Alive()
 }
 
-// alive reports whether rec's process still runs (not a zombie).
-func (r Record) alive() bool {
+// Alive reports whether r's process still runs (not a zombie).
+func (r Record) Alive() bool {
 	if r.PID <= 1 || r.StartTime == 0 {
 		return false
 	}
 	if r.BootID != "" {
-		if b := bootID(); b != "" && b != r.BootID {
+		if b := BootID(); b != "" && b != r.BootID {
 			return false
 		}
 	}
-	st, err := readStat(r.PID)
-	return err == nil && st.startTime == r.StartTime && !st.zombie()
+	st, err := ReadStat(r.PID)
+	return err == nil && st.StartTime == r.StartTime && !st.Zombie()
 }
 
 // Stop stops process name by its recorded PID: SIGTERM to its process group,
@@ -252,7 +264,7 @@ func (p Processes) Stop(ctx context.Context, name string) error {
 		os.Remove(p.PIDPath(name))
 		return fmt.Errorf("stop %s: %w (removed; no process signalled)", name, err)
 	}
-	if err := terminate(ctx, rec, p.stopTimeout()); err != nil {
+	if err := Terminate(ctx, rec, p.stopTimeout()); err != nil {
 		return fmt.Errorf("stop %s (pid %d, log %s): %w", name, rec.PID, p.LogPath(name), err)
 	}
 	if err := os.Remove(p.PIDPath(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -261,11 +273,11 @@ func (p Processes) Stop(ctx context.Context, name string) error {
 	return nil
 }
 
-// terminate stops rec's process group: SIGTERM, grace, SIGKILL. Members are
+// Terminate stops rec's process group: SIGTERM, grace, SIGKILL. Members are
 // the recorded leader if it is still the same process, and processes in its
 // process group (only looked for when the leader is gone without its PID
 // being reused: a PID is not reused while its process group has members).
-func terminate(ctx context.Context, rec Record, grace time.Duration) error {
+func Terminate(ctx context.Context, rec Record, grace time.Duration) error {
 	if len(groupMembers(rec)) == 0 {
 		return nil
 	}
@@ -281,8 +293,8 @@ func terminate(ctx context.Context, rec Record, grace time.Duration) error {
 }
 
 func signalMembers(rec Record, sig sysSignal) {
-	if rec.alive() {
-		if st, err := readStat(rec.PID); err == nil && st.pgrp == rec.PID {
+	if rec.Alive() {
+		if st, err := ReadStat(rec.PID); err == nil && st.Pgrp == rec.PID {
 			_ = signalGroup(rec.PID, sig)
 			return
 		}
@@ -318,15 +330,15 @@ func groupMembers(rec Record) []int {
 		return nil
 	}
 	if rec.BootID != "" {
-		if b := bootID(); b != "" && b != rec.BootID {
+		if b := BootID(); b != "" && b != rec.BootID {
 			return nil // another boot: nothing recorded can still run
 		}
 	}
 	var out []int
-	st, err := readStat(rec.PID)
+	st, err := ReadStat(rec.PID)
 	switch {
-	case err == nil && st.startTime == rec.StartTime:
-		if !st.zombie() {
+	case err == nil && st.StartTime == rec.StartTime:
+		if !st.Zombie() {
 			out = append(out, rec.PID)
 		}
 	case err == nil:
@@ -335,16 +347,16 @@ func groupMembers(rec Record) []int {
 		return nil
 	}
 	for _, m := range processGroup(rec.PID) {
-		if m.pid != rec.PID && m.startTime >= rec.StartTime && !m.zombie() {
-			out = append(out, m.pid)
+		if m.PID != rec.PID && m.StartTime >= rec.StartTime && !m.Zombie() {
+			out = append(out, m.PID)
 		}
 	}
 	return out
 }
 
-// tail returns the last n lines of a file (each cut at 300 bytes), indented,
+// Tail returns the last n lines of a file (each cut at 300 bytes), indented,
 // for error messages; "" when the file cannot be read.
-func tail(path string, n int) string {
+func Tail(path string, n int) string {
 	f, err := os.Open(path)
 	if err != nil {
 		return ""
@@ -376,8 +388,8 @@ func tail(path string, n int) string {
 	return "\n    " + strings.Join(lines, "\n    ")
 }
 
-// shellJoin quotes argv for a log line.
-func shellJoin(argv []string) string {
+// ShellJoin quotes argv for a log line.
+func ShellJoin(argv []string) string {
 	q := make([]string, len(argv))
 	for i, a := range argv {
 		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
@@ -387,4 +399,38 @@ func shellJoin(argv []string) string {
 		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 	}
 	return strings.Join(q, " ")
+}
+
+// WaitRunning runs wait, a readiness check that returns nil once process
+// name is ready (or an error, or when its ctx ends), and cancels it as soon
+// as the process is no longer alive. Its errors name the process, its PID and
+// its log, with the log's last lines: "<name> (pid N) exited before <what>"
+// or "<name> (pid N) not <what>: <wait's error>".
+func (p Processes) WaitRunning(ctx context.Context, name, what string, wait func(ctx context.Context) error) error {
+	rec, _ := p.Record(name) // no record: never alive, so "exited"
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for rec.Alive() {
+			select {
+			case <-wctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		cancel()
+	}()
+	err := wait(wctx)
+	cancel()
+	<-watched
+	if err == nil {
+		return nil
+	}
+	log := p.LogPath(name)
+	if !rec.Alive() {
+		return fmt.Errorf("%s (pid %d) exited before %s; log %s:%s", name, rec.PID, what, log, Tail(log, 10))
+	}
+	return fmt.Errorf("%s (pid %d) not %s: %w; log %s:%s", name, rec.PID, what, err, log, Tail(log, 10))
 }

@@ -1,5 +1,5 @@
 // Package controlplane holds what every hand-started Kubernetes control
-// plane of this project needs, whoever runs its processes (pkg/testenv for
+// plane of this project needs, whoever runs its processes (internal/testenv for
 // tests, pkg/localfleet for the fleet's apiserver-only clusters): the key
 // material (PKI), an admin kubeconfig, and the etcd and kube-apiserver
 // command lines for apiservers that share one etcd under their own prefix.

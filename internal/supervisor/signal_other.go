@@ -1,6 +1,6 @@
 //go:build !unix
 
-package localfleet
+package supervisor
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ const (
 
 var errUnsupported = errors.New("the local fleet needs Linux")
 
-func detachedAttr() *syscall.SysProcAttr { return nil }
+func detachedAttr(bool) *syscall.SysProcAttr { return nil }
 
 func signalGroup(int, sysSignal) error { return errUnsupported }
 

@@ -13,8 +13,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/gitops-hub/gitops-hub/internal/testenv"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
-	"github.com/gitops-hub/gitops-hub/pkg/testenv"
 )
 
 func TestBinDir(t *testing.T) {

@@ -1,4 +1,4 @@
-package localfleet
+package netns
 
 import (
 	"encoding/binary"

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package localfleet
+package netns
 
 import "errors"
 

@@ -1,6 +1,6 @@
 //go:build unix
 
-package localfleet
+package supervisor
 
 import "syscall"
 
@@ -13,7 +13,13 @@ const (
 
 // detachedAttr puts a started process in its own process group, so that a
 // terminal's Ctrl-C does not reach it and Stop can sysSignal the whole group.
-func detachedAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
+func detachedAttr(dieWithParent bool) *syscall.SysProcAttr {
+	a := &syscall.SysProcAttr{Setpgid: true}
+	if dieWithParent {
+		setPdeathsig(a)
+	}
+	return a
+}
 
 func signalGroup(pgid int, sig sysSignal) error { return syscall.Kill(-pgid, sig) }
 
