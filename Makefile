@@ -49,7 +49,7 @@ test-clusters: ## all tests, inside a loopback-only network namespace, real apis
 	$(GO) test -count=1 -run '^$$' ./... >/dev/null   # compile (and download) outside the namespace
 	$(ISOLATED) env HUBCTL_REQUIRE_REAL_CLUSTERS=1 $(GO) test -count=1 ./...
 
-e2e: prereqs build ## the local fleet end-to-end test (about 6 minutes, docs/benchmarks.md; charts: $HUBCTL_CHARTS_DIR)
+e2e: prereqs build ## the local fleet end-to-end test (about 8 minutes, docs/benchmarks.md; charts: $HUBCTL_CHARTS_DIR)
 	$(GO) test -c -o $(BIN)/e2e.test ./test/e2e/
 	cd test/e2e && $(ISOLATED) env HUBCTL_E2E=1 ../../$(BIN)/e2e.test -test.v -test.timeout 20m
 

@@ -115,10 +115,17 @@ func TestPublishOverlay(t *testing.T) {
 		t.Errorf("second publish = %s, %v; want %s", again, err, got)
 	}
 	// A new commit to the overlay is served.
+	run(t, bare, env, "git", "config", "core.logAllRefUpdates", "always")
 	next := commitFile(t, repo, "overlay/clusters/local-a/cluster.yaml", "local-a v2\n")
 	got2, err := f.PublishOverlay(ctx, repo, ov)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The branch moved straight to the overlay commit: it never pointed at
+	// HEAD without the overlay, whose projects refuse the fleet's URLs (an
+	// Argo CD refresh then would sync those projects).
+	if moves := strings.Fields(run(t, bare, env, "git", "reflog", "show", "--format=%H", "refs/heads/"+Branch)); len(moves) != 1 || moves[0] != got2 {
+		t.Errorf("branch %s moved through %v; want only the overlay commit %s (HEAD without the overlay is %s)", Branch, moves, got2, next)
 	}
 	if s := run(t, bare, env, "git", "show", got2+":clusters/local-a/cluster.yaml"); s != "local-a v2" {
 		t.Errorf("after a commit: %q", s)

@@ -134,8 +134,19 @@ func (f *Fleet) PublishOverlay(ctx context.Context, repoDir string, ov *Overlay)
 			return "", fmt.Errorf("publish: %s: %w", bare, err)
 		}
 	}
+	// With an overlay, HEAD is fetched to a ref of its own and the branch
+	// moves once, to the overlay commit. Fetched to the branch, HEAD without
+	// the overlay would be served for as long as the overlay commit takes: an
+	// Argo CD refresh in that window syncs the AppProjects of HEAD, which
+	// refuse the fleet's URLs, and every local Application reports
+	// InvalidSpecError ("application repo ... is not permitted in project")
+	// until its next refresh.
+	fetched := "refs/heads/" + Branch
+	if ov != nil {
+		fetched = publishedHeadRef
+	}
 	// The commit itself, not a ref name of src: HEAD may be detached.
-	args := append(safe, "fetch", "--quiet", "--no-tags", "--update-shallow", "--force", src, "+"+head+":refs/heads/"+Branch)
+	args := append(safe, "fetch", "--quiet", "--no-tags", "--update-shallow", "--force", src, "+"+head+":"+fetched)
 	if _, err := runGit(ctx, git, bare, args...); err != nil {
 		// Older git refuses to fetch a commit by hash unless advertised:
 		// fetch HEAD then point the branch at it.
@@ -143,7 +154,7 @@ func (f *Fleet) PublishOverlay(ctx context.Context, repoDir string, ov *Overlay)
 		if _, err2 := runGit(ctx, git, bare, args...); err2 != nil {
 			return "", fmt.Errorf("publish %s into %s: %w", src, bare, errors.Join(err, err2))
 		}
-		if _, err := runGit(ctx, git, bare, "update-ref", "refs/heads/"+Branch, head); err != nil {
+		if _, err := runGit(ctx, git, bare, "update-ref", fetched, head); err != nil {
 			return "", fmt.Errorf("publish %s into %s: %w", src, bare, err)
 		}
 	}
@@ -162,6 +173,10 @@ func (f *Fleet) PublishOverlay(ctx context.Context, repoDir string, ov *Overlay)
 	}
 	return want, nil
 }
+
+// publishedHeadRef holds, in the served repository, the HEAD that the
+// overlay commit is made on: not a branch, so no client sees it.
+const publishedHeadRef = "refs/hubctl/published-head"
 
 // runGit runs git in dir without the caller's GIT_* variables and returns
 // its trimmed stdout.

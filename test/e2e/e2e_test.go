@@ -3,8 +3,11 @@
 // Healthy with its resources in the hosting cluster, values layering reaches
 // the clusters, a commit is applied without restarting anything, removing an
 // enable_<addon> label removes the Application but not the addon's
-// resources, and a stopped hosting cluster neither blocks the other nor
-// stays behind once it is back.
+// resources, the verbs work on the running fleet when run as a user runs
+// them (the hubctl executable: `cluster add` of a third cluster, `cluster
+// list`, `cluster rotate`, `cluster remove --yes`, `status -o json` and
+// `status --html`), and a stopped hosting cluster neither blocks the other
+// nor stays behind once it is back.
 //
 // It needs the binaries of `make tools` and a loopback-only network
 // namespace: run it with `make e2e`. It is skipped unless HUBCTL_E2E=1.
@@ -169,10 +172,20 @@ func TestLocalFleet(t *testing.T) {
 	}
 	git(t, repo, "checkout", "-q", "-B", "main")
 
-	hubctl := filepath.Join(t.TempDir(), "hubctl")
-	if out, err := exec.Command("go", "build", "-o", hubctl, "../../cmd/hubctl").CombinedOutput(); err != nil {
-		t.Fatalf("building hubctl (it serves the charts): %v\n%s", err, out)
+	// The hubctl executable: it serves the charts, and the verbs scenario runs
+	// it as a user would. `make e2e` builds bin/hubctl just before; without it
+	// the test builds its own.
+	hubctl, err := filepath.Abs("../../bin/hubctl")
+	if err != nil {
+		t.Fatal(err)
 	}
+	if _, err := os.Stat(hubctl); err != nil {
+		hubctl = filepath.Join(t.TempDir(), "hubctl")
+		if out, err := exec.Command("go", "build", "-o", hubctl, "../../cmd/hubctl").CombinedOutput(); err != nil {
+			t.Fatalf("building hubctl (it serves the charts): %v\n%s", err, out)
+		}
+	}
+	t.Logf("hubctl: %s", hubctl)
 	stateDir := filepath.Join(t.TempDir(), "state")
 	if os.Getenv("HUBCTL_E2E_KEEP") == "1" {
 		// Outside t.TempDir, which is removed at the end even when kept.
@@ -306,6 +319,14 @@ func TestLocalFleet(t *testing.T) {
 		if err != nil || len(deps.Items) == 0 {
 			t.Errorf("backstage's resources were removed from %s (%v): preserveResourcesOnDeletion and prune=false must keep them", develop, err)
 		}
+	})
+
+	t.Run("cluster add, list, rotate and remove a third cluster with the hubctl executable", func(t *testing.T) {
+		testClusterVerbs(t, ctx, f, repo, hubctl, hub)
+	})
+
+	t.Run("status -o json and status --html on the fleet's hub", func(t *testing.T) {
+		testStatus(t, ctx, f, hubctl)
 	})
 
 	t.Run("a stopped hosting cluster does not block the other; it converges after restart", func(t *testing.T) {
