@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-hub/gitops-hub/pkg/action"
+	"github.com/gitops-hub/gitops-hub/pkg/fsutil"
 	"github.com/gitops-hub/gitops-hub/pkg/localfleet"
-	"github.com/gitops-hub/gitops-hub/pkg/output"
 	"github.com/gitops-hub/gitops-hub/pkg/status"
 )
 
@@ -183,5 +183,5 @@ func writeStatusPage(path string, f *status.Fleet) error {
 	if err := status.WriteHTML(&buf, f); err != nil {
 		return err
 	}
-	return output.WriteFileAtomic(path, buf.Bytes(), 0o644)
+	return fsutil.ReplaceFile(path, buf.Bytes(), 0o644)
 }

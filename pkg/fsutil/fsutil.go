@@ -2,32 +2,46 @@
 package fsutil
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 )
 
-// WriteFileAtomic writes path through a temporary file in the same
-// directory (created if missing) renamed over it at the end, so that a
-// reader sees the old content or the new, never a part.
+// WriteFileAtomic writes path as ReplaceFile does, creating its directory
+// first if missing.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	return ReplaceFile(path, data, perm)
+}
+
+// ReplaceFile writes data to a temporary file beside path, syncs it and
+// renames it over path, so that a reader sees the old content or the new,
+// never a part, and a failure leaves the old content and no temporary file.
+// path's directory must exist.
+func ReplaceFile(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
+	name := tmp.Name()
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(perm)
 	}
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	return os.Rename(tmp.Name(), path)
+	if err == nil {
+		err = os.Rename(name, path)
+	}
+	if err != nil {
+		os.Remove(name)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }

@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/gitops-hub/gitops-hub/pkg/output"
+	"github.com/gitops-hub/gitops-hub/pkg/fsutil"
 )
 
 // chromiumPath finds Debian's chromium (apt-get install chromium), or another
@@ -59,7 +58,7 @@ func TestHTMLPageInBrowser(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "status.html")
-	if err := output.WriteFileAtomic(path, page.Bytes(), 0o644); err != nil {
+	if err := fsutil.ReplaceFile(path, page.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 

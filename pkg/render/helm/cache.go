@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/gitops-hub/gitops-hub/pkg/fsutil"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/registry"
@@ -731,7 +732,7 @@ func (c *Cache) store(src source, chartName string, data []byte, versions ...str
 	}
 	d := sha256Hex(data)
 	if _, err := os.Stat(c.blobPath(d)); err != nil {
-		if writeAtomic(c.blobPath(d), data) != nil {
+		if fsutil.WriteFileAtomic(c.blobPath(d), data, 0o644) != nil {
 			return
 		}
 	}
@@ -754,32 +755,5 @@ func (c *Cache) writeRef(src source, chartName, version, hexDigest string) {
 	if err != nil {
 		return
 	}
-	_ = writeAtomic(c.refPath(src, chartName, version), append(b, '\n'))
-}
-
-// writeAtomic writes data to a temp file in the target directory and renames it into place.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	_ = fsutil.WriteFileAtomic(c.refPath(src, chartName, version), append(b, '\n'), 0o644)
 }

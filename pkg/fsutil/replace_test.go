@@ -1,4 +1,4 @@
-package output
+package fsutil
 
 import (
 	"os"
@@ -6,11 +6,11 @@ import (
 	"testing"
 )
 
-func TestWriteFileAtomic(t *testing.T) {
+func TestReplaceFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "page.html")
 	for _, content := range []string{"first", "second"} {
-		if err := WriteFileAtomic(path, []byte(content), 0o640); err != nil {
+		if err := ReplaceFile(path, []byte(content), 0o640); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(path)
@@ -26,13 +26,13 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("temporary files left: %v", entries)
 	}
 	// A failure leaves the old content and no temporary file.
-	if err := WriteFileAtomic(filepath.Join(dir, "missing", "x"), []byte("x"), 0o644); err == nil {
+	if err := ReplaceFile(filepath.Join(dir, "missing", "x"), []byte("x"), 0o644); err == nil {
 		t.Error("writing into a missing directory succeeded")
 	}
 	if err := os.Mkdir(filepath.Join(dir, "asdir"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "asdir"), []byte("x"), 0o644); err == nil {
+	if err := ReplaceFile(filepath.Join(dir, "asdir"), []byte("x"), 0o644); err == nil {
 		t.Error("replacing a directory succeeded")
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
