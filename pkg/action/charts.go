@@ -17,7 +17,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-hub/gitops-hub/pkg/fsutil"
-	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/render/helm"
 )
 
@@ -87,20 +86,7 @@ func (p *ChartsPull) Run(ctx context.Context) (*ChartsPullResult, error) {
 	if st, err := os.Stat(p.Dir); err == nil && !st.IsDir() {
 		return nil, fmt.Errorf("charts pull: %s is not a folder", p.Dir)
 	}
-	repoDir := RepoRoot(p.Repo)
-	revFS, err := gitfs.Open(ctx, repoDir, p.Revision)
-	if err != nil {
-		return nil, err
-	}
-	g := p.Generate
-	if g.RepoFS == nil {
-		g.RepoFS = revFS
-	}
-	gen, err := g.Run(ctx)
-	if err != nil {
-		return nil, err
-	}
-	opts, err := p.Render.options(ctx, repoDir, revFS)
+	gen, opts, err := p.Render.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/gitops-hub/gitops-hub/pkg/apis/argocd/v1alpha1"
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
-	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/hubconfig"
 	"github.com/gitops-hub/gitops-hub/pkg/source"
 )
@@ -229,23 +228,7 @@ func (r *ConfigPlanResult) Missing() int {
 
 // Run builds the plan.
 func (o *ConfigPlan) Run(ctx context.Context) (*ConfigPlanResult, error) {
-	repoDir := o.Repo
-	if repoDir == "" {
-		repoDir = "."
-	}
-	revFS, err := gitfs.Open(ctx, repoDir, o.Revision)
-	if err != nil {
-		return nil, err
-	}
-	g := o.Generate
-	if g.RepoFS == nil {
-		g.RepoFS = revFS
-	}
-	gen, err := g.Run(ctx)
-	if err != nil {
-		return nil, err
-	}
-	opts, err := o.Render.options(ctx, repoDir, revFS)
+	gen, opts, err := o.Render.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}

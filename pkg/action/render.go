@@ -126,20 +126,7 @@ func DefaultCacheDir() string {
 // Run generates the Applications, then renders each; an Application that
 // fails to render is reported in its Result and the others still render.
 func (r *Render) Run(ctx context.Context) (*RenderResult, error) {
-	repoDir := RepoRoot(r.Repo)
-	revFS, err := gitfs.Open(ctx, repoDir, r.Revision)
-	if err != nil {
-		return nil, err
-	}
-	g := r.Generate
-	if g.RepoFS == nil {
-		g.RepoFS = revFS
-	}
-	gen, err := g.Run(ctx)
-	if err != nil {
-		return nil, err
-	}
-	opts, err := r.options(ctx, repoDir, revFS)
+	gen, opts, err := r.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +140,30 @@ func (r *Render) Run(ctx context.Context) (*RenderResult, error) {
 	rr := render.New(opts)
 	res := rr.RenderAll(ctx, apps, func(a *generate.Application) string { return DestinationCluster(gen.Registry, a) })
 	return &RenderResult{Generated: gen, Results: res}, nil
+}
+
+// prepare opens the repository at Revision, generates its Applications and
+// builds the render options that read that revision: the start of render,
+// values, charts pull and config plan.
+func (r *Render) prepare(ctx context.Context) (*GenerateResult, render.Options, error) {
+	repoDir := RepoRoot(r.Repo)
+	revFS, err := gitfs.Open(ctx, repoDir, r.Revision)
+	if err != nil {
+		return nil, render.Options{}, err
+	}
+	g := r.Generate
+	if g.RepoFS == nil {
+		g.RepoFS = revFS
+	}
+	gen, err := g.Run(ctx)
+	if err != nil {
+		return nil, render.Options{}, err
+	}
+	opts, err := r.options(ctx, repoDir, revFS)
+	if err != nil {
+		return nil, render.Options{}, err
+	}
+	return gen, opts, nil
 }
 
 // options builds the render options: config file, repository URLs, chart

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/gitops-hub/gitops-hub/pkg/generate"
-	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/render"
 )
 
@@ -31,16 +30,7 @@ type ValuesResult struct {
 
 // Run finds the Application of Addon on Cluster and merges its values.
 func (v *Values) Run(ctx context.Context) (*ValuesResult, error) {
-	repoDir := RepoRoot(v.Repo)
-	revFS, err := gitfs.Open(ctx, repoDir, v.Revision)
-	if err != nil {
-		return nil, err
-	}
-	g := v.Generate
-	if g.RepoFS == nil {
-		g.RepoFS = revFS
-	}
-	gen, err := g.Run(ctx)
+	gen, opts, err := v.Render.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -63,10 +53,6 @@ func (v *Values) Run(ctx context.Context) (*ValuesResult, error) {
 		return nil, fmt.Errorf("no Application %q on cluster %s; it has: %s", v.Addon, v.Cluster, strings.Join(onCluster, ", "))
 	case len(match) > 1:
 		return nil, fmt.Errorf("%q matches %d Applications on cluster %s: name one by its Application name", v.Addon, len(match), v.Cluster)
-	}
-	opts, err := v.Render.options(ctx, repoDir, revFS)
-	if err != nil {
-		return nil, err
 	}
 	in, ch, err := render.New(opts).HelmValues(ctx, match[0])
 	if err != nil {
