@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
@@ -162,21 +163,31 @@ func GrantAccess(ctx context.Context, target *kube.Cluster, o AccessOptions) (*G
 			return nil, fmt.Errorf("%s: apply RoleBinding %s/%s: %w", target, n, name, err)
 		}
 	}
-	exp := int64(o.TokenTTL / time.Second)
-	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{
+	token, expires, err := requestToken(ctx, cs, ns, name, o.TokenTTL)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", target, err)
+	}
+	if e, ok := TokenExpiry(token); ok {
+		expires = e
+	}
+	return &Grant{ServiceAccount: ns + "/" + name, Token: token, Expires: expires}, nil
+}
+
+// requestToken mints a token of ServiceAccount ns/sa that expires after ttl
+// (TokenRequest; the apiserver may shorten it) and returns it with the
+// expiry the apiserver reports.
+func requestToken(ctx context.Context, cs kubernetes.Interface, ns, sa string, ttl time.Duration) (string, time.Time, error) {
+	exp := int64(ttl / time.Second)
+	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, sa, &authenticationv1.TokenRequest{
 		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &exp},
 	}, metav1.CreateOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("%s: TokenRequest for ServiceAccount %s/%s: %w", target, ns, name, err)
+		return "", time.Time{}, fmt.Errorf("TokenRequest for ServiceAccount %s/%s: %w", ns, sa, err)
 	}
 	if tr.Status.Token == "" {
-		return nil, fmt.Errorf("%s: TokenRequest for ServiceAccount %s/%s returned no token", target, ns, name)
+		return "", time.Time{}, fmt.Errorf("TokenRequest for ServiceAccount %s/%s returned no token", ns, sa)
 	}
-	expires := tr.Status.ExpirationTimestamp.Time
-	if e, ok := TokenExpiry(tr.Status.Token); ok {
-		expires = e
-	}
-	return &Grant{ServiceAccount: ns + "/" + name, Token: tr.Status.Token, Expires: expires}, nil
+	return tr.Status.Token, tr.Status.ExpirationTimestamp.Time, nil
 }
 
 func ruleACs(rules []rbacv1.PolicyRule) []*rbacv1ac.PolicyRuleApplyConfiguration {

@@ -25,7 +25,6 @@ import (
 	"strings"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -146,17 +145,11 @@ func EnsureClientSecretAccess(ctx context.Context, hub kubernetes.Interface, clu
 		return nil, fmt.Errorf("%s role binding %s/%s: %w", where, ns, sa, err)
 	}
 
-	secs := int64(ttl / time.Second)
-	tr, err := hub.CoreV1().ServiceAccounts(ns).CreateToken(ctx, sa, &authenticationv1.TokenRequest{
-		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &secs},
-	}, metav1.CreateOptions{})
+	token, expires, err := requestToken(ctx, hub, ns, sa, ttl)
 	if err != nil {
-		return nil, fmt.Errorf("%s token for service account %s/%s: %w", where, ns, sa, err)
+		return nil, fmt.Errorf("%s %w", where, err)
 	}
-	if tr.Status.Token == "" {
-		return nil, fmt.Errorf("%s token for service account %s/%s: the apiserver returned no token", where, ns, sa)
-	}
-	return &ClientSecretAccess{Namespace: ns, ServiceAccount: sa, Token: tr.Status.Token, ExpiresAt: tr.Status.ExpirationTimestamp.Time}, nil
+	return &ClientSecretAccess{Namespace: ns, ServiceAccount: sa, Token: token, ExpiresAt: expires}, nil
 }
 
 // objectAPI is the part of a client-go typed resource client that
