@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
@@ -57,23 +58,9 @@ func (k *kubeFlags) rules(fallback *kubeFlags) *clientcmd.ClientConfigLoadingRul
 // load builds the clients of the named cluster; name labels it in messages. fallback supplies
 // the kubeconfig file (and request timeout) a target flag set leaves out.
 func (k *kubeFlags) load(name string, fallback *kubeFlags) (*kube.Cluster, error) {
-	rules := k.rules(fallback)
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: k.context})
-	raw, err := cc.RawConfig()
+	cfg, ctxName, rules, err := k.restConfig(fallback)
 	if err != nil {
-		return nil, fmt.Errorf("%s: loading kubeconfig %s: %w", name, describeRules(rules), err)
-	}
-	ctxName := k.context
-	if ctxName == "" {
-		ctxName = raw.CurrentContext
-	}
-	cfg, err := cc.ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("%s: kubeconfig %s, context %q: %w", name, describeRules(rules), ctxName, err)
-	}
-	cfg.Timeout = k.requestTimeout
-	if cfg.Timeout == 0 && fallback != nil {
-		cfg.Timeout = fallback.requestTimeout
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	c, err := kube.NewForConfig(fmt.Sprintf("%s (context %q)", name, ctxName), cfg)
 	if err != nil {
@@ -83,14 +70,39 @@ func (k *kubeFlags) load(name string, fallback *kubeFlags) (*kube.Cluster, error
 	return c, nil
 }
 
+// restConfig resolves the flags as kubectl does: the client configuration of the context, the
+// context's name and the loading rules used. Errors name the kubeconfig files and the context.
+func (k *kubeFlags) restConfig(fallback *kubeFlags) (*rest.Config, string, *clientcmd.ClientConfigLoadingRules, error) {
+	rules := k.rules(fallback)
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: k.context})
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return nil, k.context, rules, fmt.Errorf("loading kubeconfig %s: %w", describeRules(rules), err)
+	}
+	ctxName := k.context
+	if ctxName == "" {
+		ctxName = raw.CurrentContext
+	}
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, ctxName, rules, fmt.Errorf("kubeconfig %s, context %q: %w", describeRules(rules), ctxName, err)
+	}
+	cfg.Timeout = k.requestTimeout
+	if cfg.Timeout == 0 && fallback != nil {
+		cfg.Timeout = fallback.requestTimeout
+	}
+	return cfg, ctxName, rules, nil
+}
+
+// describeRules names the kubeconfig files rules read, for messages.
 func describeRules(r *clientcmd.ClientConfigLoadingRules) string {
 	if r.ExplicitPath != "" {
 		return r.ExplicitPath
 	}
 	if len(r.Precedence) > 0 {
-		return fmt.Sprint(r.Precedence)
+		return strings.Join(r.Precedence, string(os.PathListSeparator))
 	}
-	return "(default)"
+	return "(none)"
 }
 
 // contexts lists the contexts of the kubeconfig the flags name (for shell completion).
@@ -141,36 +153,14 @@ func (k *kubeFlags) haveKubeconfig() bool {
 // context's name, and returns that name. Errors name the kubeconfig files and
 // the context.
 func (k *kubeFlags) cluster() (*kube.Cluster, string, error) {
-	rules := k.rules(nil)
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: k.context})
-	raw, err := cc.RawConfig()
+	cfg, name, _, err := k.restConfig(nil)
 	if err != nil {
-		return nil, k.context, fmt.Errorf("loading kubeconfig %s: %w", k.files(), err)
+		return nil, name, err
 	}
-	name := k.context
-	if name == "" {
-		name = raw.CurrentContext
-	}
-	cfg, err := cc.ClientConfig()
-	if err != nil {
-		return nil, name, fmt.Errorf("kubeconfig %s, context %q: %w", k.files(), name, err)
-	}
-	cfg.Timeout = k.requestTimeout
 	c, err := kube.NewForConfig(name, cfg)
 	if err != nil {
 		return nil, name, err
 	}
 	c.Kubeconfig = k.kubeconfig
 	return c, name, nil
-}
-
-// files names the kubeconfig files the flags read, for messages.
-func (k *kubeFlags) files() string {
-	if k.kubeconfig != "" {
-		return k.kubeconfig
-	}
-	if p := k.rules(nil).Precedence; len(p) > 0 {
-		return strings.Join(p, string(os.PathListSeparator))
-	}
-	return "(none)"
 }
