@@ -66,7 +66,14 @@ func (c *Configuration) repo() fs.FS {
 	if c.Repo != nil {
 		return c.Repo
 	}
-	fsys, err := gitfs.WorkTree(c.repoDir())
+	return TreeFS(c.repoDir())
+}
+
+// TreeFS is the working tree at dir, confined to the repository
+// (gitfs.WorkTree); when it cannot be opened, every read fails with the
+// reason.
+func TreeFS(dir string) fs.FS {
+	fsys, err := gitfs.WorkTree(dir)
 	if err != nil {
 		return errFS{err}
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-hub/gitops-hub/pkg/action"
-	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
 	"github.com/gitops-hub/gitops-hub/pkg/onboard"
 )
@@ -58,7 +56,7 @@ func completeClusterNames(f *clusterFlags) func(*cobra.Command, []string, string
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return action.ClusterNames(treeFS(f.repo)), cobra.ShellCompDirectiveNoFileComp
+		return action.ClusterNames(action.TreeFS(action.RepoRoot(f.repo))), cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
@@ -137,7 +135,7 @@ correct Secret. A failure leaves no half-registered cluster: run the same comman
 	f.StringVar(&o.execAPI, "exec-api-version", onboard.ExecAPIVersion, "client.authentication.k8s.io version of the exec plugin")
 	f.StringVar(&o.execHint, "exec-install-hint", "", "message shown when the exec plugin is missing")
 	_ = c.RegisterFlagCompletionFunc("enable", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		addons, _ := action.Addons(treeFS(o.repo))
+		addons, _ := action.Addons(action.TreeFS(action.RepoRoot(o.repo)))
 		return addons, cobra.ShellCompDirectiveNoFileComp
 	})
 	return c
@@ -411,22 +409,3 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// treeFS is the working tree at dir for shell completion, confined to the repository; nil
-// (nothing to complete) when it cannot be opened.
-func treeFS(dir string) fs.FS {
-	if dir == "" {
-		dir = "."
-	}
-	fsys, err := gitfs.WorkTree(dir)
-	if err != nil {
-		return noFS{}
-	}
-	return fsys
-}
-
-// noFS holds nothing.
-type noFS struct{}
-
-func (noFS) Open(name string) (fs.File, error) {
-	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-}
