@@ -40,14 +40,16 @@ button.app{font:inherit;border:1px solid #c9ced6;border-radius:4px;padding:.2rem
 #details dt{font-weight:600}#details dd{margin:0;word-break:break-word}
 #details pre{white-space:pre-wrap;margin:.2rem 0;font-size:.8rem;background:#f4f5f7;padding:.3rem .4rem;border-radius:3px}
 #close{float:right}
+#clients th{white-space:nowrap}
 </style>
 </head>
 <body>
 <h1>Fleet status{{if .Hub}} · {{.Hub}}{{end}}</h1>
 <p class="summary" id="summary">{{.Ready}}/{{.Total}} Applications Synced and Healthy</p>
-{{if .Problems}}<h2>Problems</h2>
+{{if or .Problems .Unavailable}}<h2>Problems</h2>
 <ul class="problems" id="problems">{{range .Problems}}
-<li><button class="app {{.Class}}" data-detail="{{.ID}}">{{.App.Name}}</button> {{.Where}}: {{.State}}</li>{{end}}
+<li><button class="app {{.Class}}" data-detail="{{.ID}}">{{.App.Name}}</button> {{.Where}}: {{.State}}</li>{{end}}{{range .Unavailable}}
+<li class="unavailable bad" data-cluster="{{.Cluster}}">{{.Error}}</li>{{end}}
 </ul>{{end}}
 <h2>Clusters × addons</h2>
 <table id="matrix">
@@ -61,6 +63,15 @@ button.app{font:inherit;border:1px solid #c9ced6;border-radius:4px;padding:.2rem
 <thead><tr><th>application</th><th>cluster</th><th>sync</th><th>health</th><th>version</th></tr></thead>
 <tbody>{{range .Others}}
 <tr><td class="cell {{.Class}}" tabindex="0" data-detail="{{.ID}}" data-app="{{.App.Name}}">{{.App.Name}}</td><td>{{.App.Cluster}}</td><td>{{.App.Sync}}</td><td>{{.App.Health}}</td><td>{{.Version}}</td></tr>{{end}}
+</tbody>
+</table>{{end}}{{if .Clients}}
+<h2>Client Argo CD on the hosting clusters</h2>
+<p class="summary" id="clients-summary">{{.ClientSummary}}</p>
+<table id="clients">
+<thead><tr><th>cluster</th><th>application</th><th>sync</th><th>health</th><th>version</th></tr></thead>
+<tbody>{{range .Clients}}{{$c := .}}{{range .Apps}}
+<tr data-cluster="{{$c.Name}}"><th>{{$c.Name}}</th><td class="cell {{.Class}}" tabindex="0" data-detail="{{.ID}}" data-app="{{.App.Name}}">{{.App.Name}}</td><td>{{.App.Sync}}</td><td>{{.App.Health}}</td><td>{{.Version}}</td></tr>{{else}}
+<tr data-cluster="{{$c.Name}}"><th>{{$c.Name}}</th><td class="{{$c.Class}}" colspan="4">{{$c.Message}}</td></tr>{{end}}{{end}}
 </tbody>
 </table>{{end}}
 {{range .Warnings}}<p class="warn">Warning: {{.}}</p>{{end}}
@@ -100,6 +111,12 @@ type pageRow struct {
 	bad               int
 }
 
+// pageClient is one hosting cluster of the client view.
+type pageClient struct {
+	Name, Class, Message string
+	Apps                 []*pageApp
+}
+
 type page struct {
 	Hub          string
 	Ready, Total int
@@ -109,6 +126,10 @@ type page struct {
 	Others       []*pageApp
 	Details      []*pageApp
 	Warnings     []string
+	// The client view, when it was read.
+	Clients       []pageClient
+	ClientSummary string
+	Unavailable   []ClientArgoCD
 }
 
 // class is the cell colour: ok (Synced and Healthy), warn (on its way:
@@ -145,6 +166,28 @@ func WriteHTML(w io.Writer, f *Fleet) error {
 		if a.Addon == "" {
 			p.Others = append(p.Others, pa)
 		}
+	}
+	for i, c := range f.Clients {
+		pc := pageClient{Name: c.Cluster, Class: "none", Message: clientCell(c)}
+		switch c.State {
+		case ClientUnavailable:
+			pc.Class, pc.Message = "bad", "unavailable: "+c.Error
+			p.Unavailable = append(p.Unavailable, c)
+		case ClientNotInstalled:
+			pc.Message = c.Error
+		}
+		for j, a := range c.Apps {
+			pa := &pageApp{App: a, ID: "client-" + strconv.Itoa(i) + "-" + strconv.Itoa(j), Class: class(a), Version: versionText(a), Where: clientWhere(c, a), State: StateText(a)}
+			pc.Apps = append(pc.Apps, pa)
+			p.Details = append(p.Details, pa)
+			if !a.Ready() {
+				p.Problems = append(p.Problems, pa)
+			}
+		}
+		p.Clients = append(p.Clients, pc)
+	}
+	if s := f.ClientSummary(); s != nil {
+		p.ClientSummary = s.Text()
 	}
 	for _, c := range f.Clusters {
 		r := pageRow{Name: c.Name, Environment: orDefault(c.Environment, "-")}

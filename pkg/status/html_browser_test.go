@@ -39,8 +39,8 @@ func artifactDir(t *testing.T) string {
 }
 
 // TestHTMLPageInBrowser opens the page status --html writes in a real
-// headless Chromium: the matrix's cells, the problems first, and a cell's
-// details on click.
+// headless Chromium: the matrix's cells, the problems first, a cell's
+// details on click, and the client view (status --clients).
 func TestHTMLPageInBrowser(t *testing.T) {
 	browser := chromiumPath()
 	if browser == "" {
@@ -52,6 +52,7 @@ func TestHTMLPageInBrowser(t *testing.T) {
 	}
 	f := readFixture(t)
 	f.Hub = "hub-context"
+	f.Clients = readClientsFixture(t)
 	var page bytes.Buffer
 	if err := WriteHTML(&page, f); err != nil {
 		t.Fatal(err)
@@ -142,6 +143,36 @@ func TestHTMLPageInBrowser(t *testing.T) {
 	for _, want := range []string{"addon-crossplane-eks-develop-a", "eks-develop-a", "develop", "2.3.3", "spec.versions[0].schema: Required value", "Deployment crossplane has 0/1 ready replicas"} {
 		if !strings.Contains(details, want) {
 			t.Errorf("details after the click lack %q:\n%s", want, details)
+		}
+	}
+
+	// The client view: a row per client Application, one per cluster without any, the
+	// unavailable cluster among the problems, a client Application's details on click.
+	if got := eval(`document.getElementById('clients-summary').innerText`); got != "client Argo CD: 2/3 Applications Synced and Healthy on 3 hosting cluster(s) (1 unavailable, 1 without Argo CD)" {
+		t.Errorf("clients summary = %q", got)
+	}
+	rows := eval(`Array.from(document.querySelectorAll('#clients tbody tr')).map(r => Array.from(r.cells).map(c => c.innerText.trim()).join('|')).join('\n')`)
+	for _, want := range []string{
+		"eks-develop-a|guestbook|Synced|Healthy|aaaaaaa",
+		"eks-develop-a|payments|OutOfSync|Degraded|aaaaaaa (target bbbbbbb)",
+		"eks-develop-a|reports|Synced|Healthy|1.4.2",
+		"eks-prod-a|unavailable: cluster eks-prod-a (https://prod.example): list applications.argoproj.io in namespace argocd",
+		"eks-staging-b|cluster eks-staging-b (https://staging.example): list applications.argoproj.io in namespace argocd: no Argo CD there",
+	} {
+		if !strings.Contains(rows, want) {
+			t.Errorf("client rows lack %q:\n%s", want, rows)
+		}
+	}
+	if got := eval(`document.querySelector('#problems li.unavailable').innerText`); !strings.Contains(got, "cluster eks-prod-a (https://prod.example)") {
+		t.Errorf("the unavailable cluster among the problems: %q", got)
+	}
+	if err := chromedp.Do(cctx, chromedp.Click(`#clients td[data-app="payments"]`)); err != nil {
+		t.Fatalf("click a client Application: %v", err)
+	}
+	details = eval(`document.getElementById('details').innerText`)
+	for _, want := range []string{"payments", "eks-develop-a", "the image pull secret is missing", "Deployment payments has 0/2 ready replicas"} {
+		if !strings.Contains(details, want) {
+			t.Errorf("details of the client Application lack %q:\n%s", want, details)
 		}
 	}
 	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))

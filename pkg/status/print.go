@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -32,7 +33,9 @@ func Write(w io.Writer, f *Fleet, format string) error {
 }
 
 // WriteJSON prints the fleet as one JSON document (kind FleetStatus), with a
-// summary: total, ready, and the names of the Applications not ready.
+// summary: total, ready, and the names of the Applications not ready (the
+// hub's). When the client view was read, the document also has clients (one
+// entry per hosting cluster) and summary.clients.
 func WriteJSON(w io.Writer, f *Fleet) error {
 	ready, total := f.Summary()
 	notReady := []string{}
@@ -45,10 +48,12 @@ func WriteJSON(w io.Writer, f *Fleet) error {
 		Summary struct {
 			Total    int      `json:"total"`
 			Ready    int      `json:"ready"`
-			NotReady []string `json:"notReady"`
+			NotReady []string       `json:"notReady"`
+			Clients  *ClientSummary `json:"clients,omitempty"`
 		} `json:"summary"`
 	}{Kind: "FleetStatus", Fleet: f}
 	doc.Summary.Total, doc.Summary.Ready, doc.Summary.NotReady = total, ready, notReady
+	doc.Summary.Clients = f.ClientSummary()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -81,8 +86,8 @@ func CellText(a App, wide bool) string {
 }
 
 // WriteTable prints the cluster × addon matrix with the environment column,
-// then the Applications no ApplicationSet generated, then each problem with
-// its messages, one per line.
+// then the Applications no ApplicationSet generated, the client view (when
+// read), the warnings, then each problem with its messages, one per line.
 func WriteTable(w io.Writer, f *Fleet, wide bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CLUSTER\tENVIRONMENT\t"+strings.Join(f.Addons, "\t"))
@@ -111,27 +116,100 @@ func WriteTable(w io.Writer, f *Fleet, wide bool) error {
 			return err
 		}
 	}
+	if f.Clients != nil {
+		if err := writeClientTable(w, f.Clients, wide); err != nil {
+			return err
+		}
+	}
 	for _, msg := range f.Warnings {
 		fmt.Fprintf(w, "\nWarning: %s\n", msg)
 	}
-	problems := f.Problems()
-	if len(problems) == 0 {
-		return nil
+	if problems := f.Problems(); len(problems) > 0 {
+		_, total := f.Summary()
+		fmt.Fprintf(w, "\nNot Synced and Healthy (%d of %d):\n", len(problems), total)
+		for _, a := range problems {
+			writeProblem(w, a, Where(a))
+		}
 	}
-	_, total := f.Summary()
-	fmt.Fprintf(w, "\nNot Synced and Healthy (%d of %d):\n", len(problems), total)
-	for _, a := range problems {
-		fmt.Fprintf(w, "%s  %s\n", a.Name, Where(a))
-		fmt.Fprintf(w, "  %s\n", StateText(a))
-		for _, m := range a.Messages {
-			for _, line := range strings.Split(m, "\n") {
-				if line = strings.TrimRight(line, " \t\r"); line != "" {
-					fmt.Fprintf(w, "    %s\n", line)
+	if s := f.ClientSummary(); s != nil && s.Findings() > 0 {
+		fmt.Fprintf(w, "\nClient Argo CD: not Synced and Healthy (%d of %d), clusters unavailable (%d of %d):\n", len(s.NotReady), s.Total, len(s.Unavailable), s.Clusters)
+		for _, c := range f.Clients {
+			if c.Unavailable() {
+				fmt.Fprintf(w, "%s  (cluster unavailable)\n", c.Cluster)
+				writeLines(w, "  ", c.Error)
+			}
+			for _, a := range c.Apps {
+				if !a.Ready() {
+					writeProblem(w, a, clientWhere(c, a))
 				}
 			}
 		}
 	}
 	return nil
+}
+
+// writeClientTable is the client view: one row per client Application, a
+// row for each hosting cluster without one (no Applications, no Argo CD,
+// unavailable), and the reason of each cluster without Argo CD. With wide,
+// the project and the destination too.
+func writeClientTable(w io.Writer, clients []ClientArgoCD, wide bool) error {
+	ns := []string{}
+	for _, c := range clients {
+		if !slices.Contains(ns, c.Namespace) {
+			ns = append(ns, c.Namespace)
+		}
+	}
+	fmt.Fprintf(w, "\nClient Argo CD (namespace %s) on the hosting clusters:\n", strings.Join(ns, ", "))
+	if len(clients) == 0 {
+		fmt.Fprintln(w, "no hosting cluster is registered")
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "CLUSTER\tAPPLICATION\tSYNC\tHEALTH\tVERSION"
+	if wide {
+		head += "\tDESTINATION\tOPERATION"
+	}
+	fmt.Fprintln(tw, head)
+	for _, c := range clients {
+		if len(c.Apps) == 0 {
+			fmt.Fprintln(tw, c.Cluster+"\t"+clientCell(c))
+			continue
+		}
+		for _, a := range c.Apps {
+			row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", c.Cluster, a.Name, orDefault(a.Sync, "Unknown"), orDefault(a.Health, "Unknown"), versionText(a))
+			if wide {
+				row += fmt.Sprintf("\t%s\t%s", a.Cluster, orDefault(a.Operation, "-"))
+			}
+			fmt.Fprintln(tw, row)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range clients {
+		if c.State == ClientNotInstalled {
+			fmt.Fprintln(w, c.Error)
+		}
+	}
+	return nil
+}
+
+// writeProblem prints an Application that is not Synced and Healthy: name,
+// where, its state, its messages one per line.
+func writeProblem(w io.Writer, a App, where string) {
+	fmt.Fprintf(w, "%s  %s\n", a.Name, where)
+	fmt.Fprintf(w, "  %s\n", StateText(a))
+	for _, m := range a.Messages {
+		writeLines(w, "    ", m)
+	}
+}
+
+func writeLines(w io.Writer, indent, text string) {
+	for _, line := range strings.Split(text, "\n") {
+		if line = strings.TrimRight(line, " \t\r"); line != "" {
+			fmt.Fprintf(w, "%s%s\n", indent, line)
+		}
+	}
 }
 
 // Where names an Application's cell: cluster and addon.

@@ -101,6 +101,9 @@ type Fleet struct {
 	Apps     []App     `json:"applications"`
 	// Warnings are problems reading the hub that did not stop the read.
 	Warnings []string `json:"warnings,omitempty"`
+	// Clients is the client's Argo CD on each registered hosting cluster, sorted by
+	// cluster; nil when it was not read (status without --clients).
+	Clients []ClientArgoCD `json:"clients,omitempty"`
 
 	cells map[[2]string]int // (cluster, addon) -> index in Apps, built by assemble
 }
