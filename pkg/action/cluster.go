@@ -327,9 +327,7 @@ func (a *ClusterAdd) verify(ctx context.Context, cc *onboard.ClusterConfig, serv
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rc := cc.RESTConfig(server)
-	rc.Timeout = timeout
-	c, err := a.Config.connect(a.Name+" with its stored credentials", rc)
+	c, err := a.Config.connectStored(a.Name, server, cc, timeout)
 	if err != nil {
 		return err
 	}
@@ -497,7 +495,7 @@ func (c *Configuration) hubClusterSecrets(ctx context.Context) (*kube.Cluster, [
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	secrets, err := listClusterSecrets(ctx, hub)
+	secrets, err := listClusterSecrets(ctx, hub, conventions.ArgoCDNamespace)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -508,8 +506,8 @@ func (c *Configuration) hubClusterSecrets(ctx context.Context) (*kube.Cluster, [
 	return hub, secrets, byName, nil
 }
 
-func listClusterSecrets(ctx context.Context, hub *kube.Cluster) ([]corev1.Secret, error) {
-	ns := conventions.ArgoCDNamespace
+// listClusterSecrets lists the cluster Secrets of namespace ns on the hub, sorted by name.
+func listClusterSecrets(ctx context.Context, hub *kube.Cluster, ns string) ([]corev1.Secret, error) {
 	list, err := hub.Client.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: conventions.SecretTypeLabel + "=" + conventions.SecretTypeCluster})
 	if err != nil {
 		return nil, fmt.Errorf("%s: list cluster Secrets in namespace %s: %w", hub, ns, err)

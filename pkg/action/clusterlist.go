@@ -136,9 +136,7 @@ func (l *ClusterList) Run(ctx context.Context) ([]*ClusterInfo, error) {
 func (l *ClusterList) reach(ctx context.Context, name string, cc *onboard.ClusterConfig, server string, namespaces []string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	rc := cc.RESTConfig(server)
-	rc.Timeout = timeout
-	c, err := l.Config.connect(name+" with its stored credentials", rc)
+	c, err := l.Config.connectStored(name, server, cc, timeout)
 	if err != nil {
 		return err
 	}

@@ -139,7 +139,7 @@ func (r *ClusterRotate) rotate(ctx context.Context, hub *kube.Cluster, s *corev1
 	if cfg.Target != nil {
 		actor, err = cfg.Target()
 	} else {
-		actor, err = cfg.connect(name+" with its stored credentials", cc.RESTConfig(server))
+		actor, err = cfg.connectStored(name, server, cc, 0)
 	}
 	if err != nil {
 		res.Error = err.Error()
@@ -238,7 +238,7 @@ func (r *ClusterRotate) rotateHubToken(ctx context.Context, hub *kube.Cluster, s
 				res.HubSkipped = "the hub stores no hubctl token for it: rotate the hub token with --target-context"
 				return
 			default:
-				target, err = cfg.connect(name+" with its stored credentials", cc.RESTConfig(server))
+				target, err = cfg.connectStored(name, server, cc, 0)
 			}
 		}
 	}

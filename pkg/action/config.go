@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitops-hub/gitops-hub/pkg/gitfs"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
+	"github.com/gitops-hub/gitops-hub/pkg/onboard"
 	"github.com/gitops-hub/gitops-hub/pkg/render/helm"
 )
 
@@ -104,6 +105,16 @@ func (c *Configuration) connect(name string, cfg *rest.Config) (*kube.Cluster, e
 		return kube.NewForConfig(name, cfg)
 	}
 	return c.Connect(name, cfg)
+}
+
+// connectStored builds the clients of the cluster a hub cluster Secret registers, with exactly
+// the server and credentials it stores, as Argo CD builds them (onboard.ClusterConfig.RESTConfig:
+// bearer token, TLS client config, exec provider or awsAuthConfig). timeout > 0 bounds each
+// request.
+func (c *Configuration) connectStored(name, server string, cc *onboard.ClusterConfig, timeout time.Duration) (*kube.Cluster, error) {
+	rc := cc.RESTConfig(server)
+	rc.Timeout = timeout
+	return c.connect(name+" with its stored credentials", rc)
 }
 
 func (c *Configuration) hub() (*kube.Cluster, error) {

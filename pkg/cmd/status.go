@@ -27,7 +27,11 @@ type statusOptions struct {
 	output    string
 	watch     bool
 	html      string
-	getenv    func(string) string
+	// The client view: the client's Argo CD on each hosting cluster.
+	clients         bool
+	clientNamespace string
+	clientTimeout   time.Duration
+	getenv          func(string) string
 	args      []string // hubctl's command line, re-run in the local fleet's network namespace
 }
 
@@ -48,11 +52,20 @@ The hub, as kubectl finds it: --context, --kubeconfig, $KUBECONFIG, ~/.kube/conf
 fleet's hub (hubctl up) instead with --local, --state-dir or $HUBCTL_STATE_DIR (when neither
 --kubeconfig nor --context is given), or when there is no kubeconfig at all.
 
+--clients also reads the client's Argo CD on every hosting cluster the hub registers, with the
+credentials of its cluster Secret on the hub (the operator needs none): its Applications
+(namespace --client-namespace, default argocd), their sync, health and version, shown after the
+matrix, as "clients" in -o json and as a section of the --html page. The clusters are read in
+parallel, each within --client-timeout; a cluster that is unreachable, refuses the credentials or
+has no Argo CD is shown as such, with the cluster and the API call.
+
 --watch prints again after each change until interrupted (Ctrl-C); --html FILE also writes a
 self-contained page (problems first, a cell's details on click), replaced atomically.
 
 Exit status: 0 when every Application is Synced and Healthy, 1 when some is not (with --watch:
-at the last print), 2 on an error.`,
+at the last print), 2 on an error. With --clients, a client Application that is not Synced and
+Healthy, or a hosting cluster that cannot be read, is also a finding (1); a cluster without Argo
+CD is not.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runStatus(cmd.Context(), streams, o)
@@ -66,6 +79,9 @@ at the last print), 2 on an error.`,
 	f.StringVarP(&o.output, "output", "o", status.OutputTable, "output format: "+strings.Join(status.Outputs, "|"))
 	f.BoolVarP(&o.watch, "watch", "w", false, "print again after every change, until interrupted")
 	f.StringVar(&o.html, "html", "", "also write a self-contained HTML page to this file")
+	f.BoolVar(&o.clients, "clients", false, "also read the client's Argo CD on every hosting cluster, with the hub's stored credentials")
+	f.StringVar(&o.clientNamespace, "client-namespace", action.ArgoCDNamespace, "the client's Argo CD namespace in each hosting cluster (with --clients)")
+	f.DurationVar(&o.clientTimeout, "client-timeout", action.DefaultClientTimeout, "bound on reading one hosting cluster (with --clients)")
 	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(status.Outputs, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.MarkFlagFilename("html", "html")
 	_ = c.MarkFlagDirname("state-dir")
@@ -91,6 +107,12 @@ func runStatus(ctx context.Context, streams Streams, o *statusOptions) error {
 	if !slices.Contains(status.Outputs, o.output) {
 		return fmt.Errorf("unknown output format %q (want one of %s)", o.output, strings.Join(status.Outputs, ", "))
 	}
+	if !o.clients && (o.clientNamespace != action.ArgoCDNamespace || o.clientTimeout != action.DefaultClientTimeout) {
+		return errors.New("--client-namespace and --client-timeout apply to the client view: add --clients")
+	}
+	if o.clientTimeout <= 0 {
+		return fmt.Errorf("--client-timeout %s: want a positive duration", o.clientTimeout)
+	}
 	if o.local && o.kube.given() {
 		return errors.New("--local and --kubeconfig/--context name two different hubs: give one")
 	}
@@ -114,7 +136,8 @@ func runStatus(ctx context.Context, streams Streams, o *statusOptions) error {
 	if err != nil {
 		return err
 	}
-	a := &action.Status{Hub: hub, Context: context, Namespace: o.namespace}
+	a := &action.Status{Hub: hub, Context: context, Namespace: o.namespace,
+		Clients: o.clients, ClientNamespace: o.clientNamespace, ClientTimeout: o.clientTimeout}
 	if !o.watch {
 		f, err := a.Run(ctx)
 		if err != nil {
@@ -150,8 +173,10 @@ func runStatus(ctx context.Context, streams Streams, o *statusOptions) error {
 	return lastErr
 }
 
-// printStatus writes the fleet to stdout (and the page), the count to
-// stderr, and returns a findingsError when some Application is not ready.
+// printStatus writes the fleet to stdout (and the page), the counts to
+// stderr, and returns a findingsError when some Application is not ready
+// (with the client view: also a client Application, or a hosting cluster
+// that could not be read).
 func printStatus(streams Streams, o *statusOptions, f *status.Fleet) error {
 	if err := status.Write(streams.Out, f, o.output); err != nil {
 		return err
@@ -163,8 +188,13 @@ func printStatus(streams Streams, o *statusOptions, f *status.Fleet) error {
 	}
 	ready, total := f.Summary()
 	fmt.Fprintf(streams.ErrOut, "%d/%d Applications Synced and Healthy\n", ready, total)
-	if ready < total {
-		return &findingsError{n: total - ready}
+	findings := total - ready
+	if cs := f.ClientSummary(); cs != nil {
+		fmt.Fprintln(streams.ErrOut, cs.Text())
+		findings += cs.Findings()
+	}
+	if findings > 0 {
+		return &findingsError{n: findings}
 	}
 	return nil
 }
