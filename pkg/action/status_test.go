@@ -173,7 +173,9 @@ func TestStatusWithoutClientsReadsNoCredentials(t *testing.T) {
 		return true, nil, errors.New("the typed Secrets were read")
 	})
 	hub := &kube.Cluster{Name: "hub", Config: &rest.Config{Host: "https://hub.example"}, Client: secrets, Dynamic: dynWithApps(t)}
-	connect := func(string, *rest.Config) (*kube.Cluster, error) { return nil, errors.New("connected to a hosting cluster") }
+	connect := func(string, *rest.Config) (*kube.Cluster, error) {
+		return nil, errors.New("connected to a hosting cluster")
+	}
 	f, err := (&Status{Hub: hub, Connect: connect}).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)

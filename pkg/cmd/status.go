@@ -32,7 +32,7 @@ type statusOptions struct {
 	clientNamespace string
 	clientTimeout   time.Duration
 	getenv          func(string) string
-	args      []string // hubctl's command line, re-run in the local fleet's network namespace
+	args            []string // hubctl's command line, re-run in the local fleet's network namespace
 }
 
 func newStatusCommand(streams Streams, args []string) *cobra.Command {

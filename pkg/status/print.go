@@ -46,8 +46,8 @@ func WriteJSON(w io.Writer, f *Fleet) error {
 		Kind string `json:"kind"`
 		*Fleet
 		Summary struct {
-			Total    int      `json:"total"`
-			Ready    int      `json:"ready"`
+			Total    int            `json:"total"`
+			Ready    int            `json:"ready"`
 			NotReady []string       `json:"notReady"`
 			Clients  *ClientSummary `json:"clients,omitempty"`
 		} `json:"summary"`
