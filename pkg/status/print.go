@@ -132,7 +132,11 @@ func WriteTable(w io.Writer, f *Fleet, wide bool) error {
 		}
 	}
 	if s := f.ClientSummary(); s != nil && s.Findings() > 0 {
-		fmt.Fprintf(w, "\nClient Argo CD: not Synced and Healthy (%d of %d), clusters unavailable (%d of %d):\n", len(s.NotReady), s.Total, len(s.Unavailable), s.Clusters)
+		head := fmt.Sprintf("Client Argo CD: not Synced and Healthy (%d of %d)", len(s.NotReady), s.Total)
+		if n := len(s.Unavailable); n > 0 {
+			head += fmt.Sprintf(", hosting clusters unavailable (%d of %d)", n, s.Clusters)
+		}
+		fmt.Fprintln(w, "\n"+head+":")
 		for _, c := range f.Clients {
 			if c.Unavailable() {
 				fmt.Fprintf(w, "%s  (cluster unavailable)\n", c.Cluster)
