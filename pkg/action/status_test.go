@@ -189,3 +189,31 @@ func TestStatusWithoutClientsReadsNoCredentials(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// With --watch, every print has the client view, read again.
+func TestStatusWatchReadsClients(t *testing.T) {
+	secrets := fake.NewClientset(hubClusterSecret("a", "https://a.example", "develop", `{"bearerToken":"t"}`))
+	hub := &kube.Cluster{Name: "hub", Config: &rest.Config{Host: "https://hub.example"}, Client: secrets, Dynamic: dynWithApps(t)}
+	var mu sync.Mutex
+	reads := 0
+	connect := func(name string, cfg *rest.Config) (*kube.Cluster, error) {
+		mu.Lock()
+		reads++
+		mu.Unlock()
+		return &kube.Cluster{Name: name, Config: cfg, Dynamic: dynWithApps(t, clientApp("guestbook", "argocd", "Synced", "Healthy"))}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var got *status.Fleet
+	err := (&Status{Hub: hub, Clients: true, Connect: connect}).Watch(ctx, func(f *status.Fleet) error {
+		got = f
+		cancel()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got == nil || len(got.Clients) != 1 || got.Clients[0].State != status.ClientRead || len(got.Clients[0].Apps) != 1 || reads != 1 {
+		t.Errorf("watch print: %+v (reads %d)", got, reads)
+	}
+}
