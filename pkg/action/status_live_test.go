@@ -18,9 +18,9 @@ import (
 	"github.com/gitops-hub/gitops-hub/pkg/status"
 )
 
-// installApplicationCRD installs Argo CD's Application CRD in c: the real one where
-// hack/tools/build.sh put it, else the stand-in of testdata/crds.
-func installApplicationCRD(ctx context.Context, t *testing.T, c *kube.Cluster) {
+// applicationCRD is Argo CD's Application CRD: the real one where hack/tools/build.sh put it,
+// else the stand-in of testdata/crds.
+func applicationCRD(t *testing.T) *unstructured.Unstructured {
 	t.Helper()
 	var crd *unstructured.Unstructured
 	if crds, err := bootstrap.ReadCRDs(bootstrap.DefaultCRDDir()); err == nil {
@@ -47,9 +47,7 @@ func installApplicationCRD(ctx context.Context, t *testing.T, c *kube.Cluster) {
 		}
 		t.Log("Application CRD: the stand-in of testdata/crds")
 	}
-	if err := c.Apply(ctx, []*unstructured.Unstructured{crd}, "test"); err != nil {
-		t.Fatal(err)
-	}
+	return crd
 }
 
 // TestLiveStatusClients: `cluster add` registers a real target with its least-privilege
@@ -98,13 +96,8 @@ func TestLiveStatusClients(t *testing.T) {
 		t.Errorf("gone: %+v", c)
 	}
 
-	installApplicationCRD(ctx, t, target)
-	if _, err := target.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "argocd"}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := target.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-x"}}, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	// Argo CD's CRD, its namespace and Applications with their status (the CRD has no status
+	// subresource: Argo CD writes status with the object). Apply waits for the CRD.
 	data, err := os.ReadFile(filepath.Join("..", "status", "testdata", "clients.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -113,18 +106,15 @@ func TestLiveStatusClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	apps := target.Dynamic.Resource(status.ApplicationsGVR)
-	if err := kube.WaitFor(ctx, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
-		_, err := apps.Namespace("argocd").List(ctx, metav1.ListOptions{})
-		return err == nil, nil
-	}); err != nil {
-		t.Fatalf("the Application API is not served: %v", err)
+	for _, ns := range []string{"argocd", "team-x"} {
+		n := &unstructured.Unstructured{}
+		n.SetAPIVersion("v1")
+		n.SetKind("Namespace")
+		n.SetName(ns)
+		objs = append(objs, n)
 	}
-	// Argo CD's Application CRD has no status subresource: status is written with the object.
-	for _, o := range objs {
-		if _, err := apps.Namespace(o.GetNamespace()).Create(ctx, o, metav1.CreateOptions{}); err != nil {
-			t.Fatalf("create Application %s/%s: %v", o.GetNamespace(), o.GetName(), err)
-		}
+	if err := target.Apply(ctx, append(objs, applicationCRD(t)), "test"); err != nil {
+		t.Fatal(err)
 	}
 
 	after := read()

@@ -38,28 +38,32 @@ func TestStatusClientsFlagErrors(t *testing.T) {
 	}
 }
 
-// withArgoCD installs Argo CD's Application CRD and the namespaces in c and creates objs
-// (Applications, with their status) there.
-func withArgoCD(ctx context.Context, t *testing.T, c *kube.Cluster, objs []*unstructured.Unstructured) {
+// withArgoCD installs Argo CD's Application CRD in c, creates namespaces there, then objs
+// (Applications with their status, as Argo CD's controller writes them, and Secrets).
+func withArgoCD(ctx context.Context, t *testing.T, c *kube.Cluster, namespaces []string, objs []*unstructured.Unstructured) {
 	t.Helper()
 	if _, err := c.Dynamic.Resource(crdGVR).Create(ctx, applicationCRD(t), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, ns := range []string{"argocd", "team-x"} {
+	for _, ns := range namespaces {
 		if _, err := c.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	apps := c.Dynamic.Resource(status.ApplicationsGVR)
 	if err := kube.WaitFor(ctx, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
-		_, err := apps.Namespace("argocd").List(ctx, metav1.ListOptions{})
+		_, err := apps.Namespace(namespaces[0]).List(ctx, metav1.ListOptions{})
 		return err == nil, nil
 	}); err != nil {
 		t.Fatalf("the Application API is not served: %v", err)
 	}
 	for _, o := range objs {
-		if _, err := apps.Namespace(o.GetNamespace()).Create(ctx, o, metav1.CreateOptions{}); err != nil {
-			t.Fatalf("create Application %s: %v", o.GetName(), err)
+		gvr := status.SecretsGVR
+		if o.GetKind() == "Application" {
+			gvr = status.ApplicationsGVR
+		}
+		if _, err := c.Dynamic.Resource(gvr).Namespace(o.GetNamespace()).Create(ctx, o, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("create %s %s: %v", o.GetKind(), o.GetName(), err)
 		}
 	}
 }
@@ -81,7 +85,7 @@ func TestStatusClientsRealAPIServer(t *testing.T) {
 			"source": map[string]any{"repoURL": "https://git.example/gitops-hub.git", "targetRevision": "main", "path": "bootstrap"}},
 		"status": map[string]any{"sync": map[string]any{"status": "Synced", "revision": "0123456789abcdef0123456789abcdef01234567"}, "health": map[string]any{"status": "Healthy"}},
 	}}
-	withArgoCD(ctx, t, hub, []*unstructured.Unstructured{root})
+	withArgoCD(ctx, t, hub, []string{"argocd"}, []*unstructured.Unstructured{root})
 	data, err := os.ReadFile(filepath.Join("..", "status", "testdata", "clients.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +94,7 @@ func TestStatusClientsRealAPIServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	withArgoCD(ctx, t, hosting, clientApps)
+	withArgoCD(ctx, t, hosting, []string{"argocd", "team-x"}, clientApps)
 
 	grant, err := onboard.GrantAccess(ctx, hosting, onboard.AccessOptions{Cluster: "eks-develop-clientA-services", Generation: 1, TokenTTL: time.Hour})
 	if err != nil {

@@ -171,21 +171,6 @@ func applicationCRD(t testing.TB) *unstructured.Unstructured {
 // no status subresource: its controller writes status with the object).
 func seedHub(ctx context.Context, t *testing.T, hub *kube.Cluster) {
 	t.Helper()
-	if _, err := hub.Dynamic.Resource(crdGVR).Create(ctx, applicationCRD(t), metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for _, ns := range []string{"argocd", "other"} {
-		if _, err := hub.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	apps := hub.Dynamic.Resource(status.ApplicationsGVR)
-	if err := kube.WaitFor(ctx, 200*time.Millisecond, func(ctx context.Context) (bool, error) {
-		_, err := apps.Namespace("argocd").List(ctx, metav1.ListOptions{})
-		return err == nil, nil
-	}); err != nil {
-		t.Fatalf("the Application API is not served: %v", err)
-	}
 	data, err := os.ReadFile(filepath.Join("..", "status", "testdata", "fleet.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -201,15 +186,7 @@ func seedHub(ctx context.Context, t *testing.T, hub *kube.Cluster) {
 			"source": map[string]any{"repoURL": "https://charts.example", "chart": "x", "targetRevision": "1.0.0"}},
 		"status": map[string]any{"sync": map[string]any{"status": "Synced", "revision": "1.0.0"}, "health": map[string]any{"status": "Healthy"}},
 	}}
-	for _, o := range append(objs, healthy) {
-		gvr := status.SecretsGVR
-		if o.GetKind() == "Application" {
-			gvr = status.ApplicationsGVR
-		}
-		if _, err := hub.Dynamic.Resource(gvr).Namespace(o.GetNamespace()).Create(ctx, o, metav1.CreateOptions{}); err != nil {
-			t.Fatalf("create %s %s: %v", o.GetKind(), o.GetName(), err)
-		}
-	}
+	withArgoCD(ctx, t, hub, []string{"argocd", "other"}, append(objs, healthy))
 }
 
 // kubeconfigOf names a test cluster's kubeconfig context ctxName.

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,21 +14,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	k8stesting "k8s.io/client-go/testing"
-
-	"github.com/gitops-hub/gitops-hub/pkg/kube"
 )
 
 func clientFixture(t *testing.T) []*unstructured.Unstructured {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "clients.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := kube.DecodeYAML(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return objs
+	return objectsOf(t, "clients.yaml")
 }
 
 // failingCluster is a hosting cluster whose list of Applications fails with err.
@@ -106,23 +94,7 @@ func TestClientsGolden(t *testing.T) {
 	f := readFixture(t)
 	f.Hub = "hub-context"
 	f.Clients = readClientsFixture(t)
-	for _, tc := range []struct {
-		name  string
-		write func(*bytes.Buffer) error
-	}{
-		{"fleet-clients.table", func(b *bytes.Buffer) error { return Write(b, f, OutputTable) }},
-		{"fleet-clients.wide", func(b *bytes.Buffer) error { return Write(b, f, OutputWide) }},
-		{"fleet-clients.json", func(b *bytes.Buffer) error { return Write(b, f, OutputJSON) }},
-		{"fleet-clients.html", func(b *bytes.Buffer) error { return WriteHTML(b, f) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var b bytes.Buffer
-			if err := tc.write(&b); err != nil {
-				t.Fatal(err)
-			}
-			golden(t, tc.name, b.Bytes())
-		})
-	}
+	goldenFormats(t, "fleet-clients", f)
 }
 
 // The JSON document keeps its shape: without the client view it has no clients key, with it

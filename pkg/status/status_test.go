@@ -49,7 +49,13 @@ func TestReadyAndSynced(t *testing.T) {
 // Fixture reads testdata/fleet.yaml.
 func fixture(t *testing.T) []*unstructured.Unstructured {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "fleet.yaml"))
+	return objectsOf(t, "fleet.yaml")
+}
+
+// objectsOf reads the objects of testdata/name.
+func objectsOf(t *testing.T, name string) []*unstructured.Unstructured {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,14 +107,21 @@ func readFixture(t *testing.T) *Fleet {
 func TestGolden(t *testing.T) {
 	f := readFixture(t)
 	f.Hub = "hub-context"
+	goldenFormats(t, "fleet", f)
+}
+
+// goldenFormats writes f as table, wide, json and html and compares each with
+// testdata/golden/<prefix>.<format>.
+func goldenFormats(t *testing.T, prefix string, f *Fleet) {
+	t.Helper()
 	for _, tc := range []struct {
 		name  string
 		write func(*bytes.Buffer) error
 	}{
-		{"fleet.table", func(b *bytes.Buffer) error { return Write(b, f, OutputTable) }},
-		{"fleet.wide", func(b *bytes.Buffer) error { return Write(b, f, OutputWide) }},
-		{"fleet.json", func(b *bytes.Buffer) error { return Write(b, f, OutputJSON) }},
-		{"fleet.html", func(b *bytes.Buffer) error { return WriteHTML(b, f) }},
+		{prefix + ".table", func(b *bytes.Buffer) error { return Write(b, f, OutputTable) }},
+		{prefix + ".wide", func(b *bytes.Buffer) error { return Write(b, f, OutputWide) }},
+		{prefix + ".json", func(b *bytes.Buffer) error { return Write(b, f, OutputJSON) }},
+		{prefix + ".html", func(b *bytes.Buffer) error { return WriteHTML(b, f) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
