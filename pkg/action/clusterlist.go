@@ -27,7 +27,7 @@ type ClusterList struct {
 	Config *Configuration
 	// Timeout bounds each cluster's reachability call (default 10 s).
 	Timeout time.Duration
-	// Parallel is how many clusters are checked at once (default 16).
+	// Parallel is how many clusters are checked at once (default DefaultParallel).
 	Parallel int
 }
 
@@ -88,7 +88,7 @@ func (l *ClusterList) Run(ctx context.Context) ([]*ClusterInfo, error) {
 		timeout = 10 * time.Second
 	}
 	if parallel <= 0 {
-		parallel = 16
+		parallel = DefaultParallel
 	}
 	now := cfg.now()
 	sem := make(chan struct{}, parallel)

@@ -39,7 +39,7 @@ type Status struct {
 	ClientNamespace string
 	// ClientTimeout bounds the read of one hosting cluster (default 10 s).
 	ClientTimeout time.Duration
-	// Parallel is how many hosting clusters are read at once (default 16).
+	// Parallel is how many hosting clusters are read at once (default DefaultParallel).
 	Parallel int
 	// Connect builds clients from stored credentials (default kube.NewForConfig).
 	Connect Connector
@@ -47,6 +47,9 @@ type Status struct {
 
 // DefaultClientTimeout bounds the read of one hosting cluster's client Argo CD.
 const DefaultClientTimeout = 10 * time.Second
+
+// DefaultParallel is how many hosting clusters cluster list and status --clients call at once.
+const DefaultParallel = 16
 
 func (s *Status) namespace() string {
 	if s.Namespace == "" {
@@ -102,7 +105,7 @@ func (s *Status) readClients(ctx context.Context, f *status.Fleet) error {
 		timeout = DefaultClientTimeout
 	}
 	if parallel <= 0 {
-		parallel = 16
+		parallel = DefaultParallel
 	}
 	cfg := &Configuration{Connect: s.Connect}
 	out := make([]status.ClientArgoCD, 0, len(secrets))
