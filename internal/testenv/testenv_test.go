@@ -98,6 +98,23 @@ func TestStartShared(t *testing.T) {
 	if err := b.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
+
+	// Restart it: the client built before works again, on the same data.
+	if err := env.Restart(ctx, "alpha"); err != nil {
+		t.Fatal(err)
+	}
+	if env.Cluster("alpha") != a {
+		t.Error("Cluster returns another client after Restart")
+	}
+	if _, err := a.Client.CoreV1().Namespaces().Get(ctx, ns.Name, metav1.GetOptions{}); err != nil {
+		t.Errorf("namespace of alpha after Restart: %v", err)
+	}
+	if err := env.Restart(ctx, "alpha"); err != nil {
+		t.Error("Restart of a running cluster:", err)
+	}
+	if err := env.Restart(ctx, "gamma"); err == nil {
+		t.Error("Restart of an unknown cluster: no error")
+	}
 }
 
 func TestControllerManager(t *testing.T) {

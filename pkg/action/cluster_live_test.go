@@ -6,12 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -232,119 +230,72 @@ func TestLiveClusterAddConcurrent(t *testing.T) {
 	}
 }
 
-// proxy forwards TCP connections to a backend until it is cut: then it refuses new ones and
-// closes the open ones, as a hub apiserver that stops does.
-type proxy struct {
-	ln      net.Listener
-	backend string
-	cut     atomic.Bool
-	mu      sync.Mutex
-	conns   []net.Conn
-}
-
-func newProxy(t *testing.T, backend string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, backend: backend}
-	t.Cleanup(func() { ln.Close(); p.closeAll() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			if p.cut.Load() {
-				c.Close()
-				continue
-			}
-			b, err := net.Dial("tcp", backend)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, b)
-			p.mu.Unlock()
-			go func() { io.Copy(b, c); b.Close() }()
-			go func() { io.Copy(c, b); c.Close() }()
-		}
-	}()
-	return p
-}
-
-func (p *proxy) closeAll() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-func (p *proxy) setCut(v bool) {
-	p.cut.Store(v)
-	if v {
-		p.closeAll()
-	}
-}
-
-// cutter cuts the proxy when a progress line contains marker.
-type cutter struct {
-	p      *proxy
+// stopAt stops the hub's kube-apiserver when a progress line of cluster add contains marker:
+// the hook runs between two steps of the command, and the step after it starts only once the
+// apiserver process has exited.
+type stopAt struct {
+	t      *testing.T
+	env    *testenv.Env
 	marker string
+	done   bool
 	buf    bytes.Buffer
 }
 
-func (c *cutter) Write(b []byte) (int, error) {
-	c.buf.Write(b)
-	if bytes.Contains(b, []byte(c.marker)) {
-		c.p.setCut(true)
+func (s *stopAt) Write(b []byte) (int, error) {
+	s.buf.Write(b)
+	if !s.done && bytes.Contains(b, []byte(s.marker)) {
+		s.done = true
+		if err := s.env.Stop("hub"); err != nil {
+			s.t.Error(err)
+		}
 	}
 	return len(b), nil
 }
 
+// TestLiveClusterAddHubStopsHalfway stops the real hub kube-apiserver during cluster add,
+// at each step after the hub was first read: no hub Secret is left, the error says what to
+// run, and once the apiserver is back the same command completes the registration.
 func TestLiveClusterAddHubStopsHalfway(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	_, hub, target := liveEnv(ctx, t)
-	p := newProxy(t, strings.TrimPrefix(hub.Config.Host, "https://"))
-	viaProxy := rest.CopyConfig(hub.Config)
-	viaProxy.Host = "https://" + p.ln.Addr().String()
-	viaProxy.Timeout = 5 * time.Second
-	hubViaProxy, err := kube.NewForConfig("hub", viaProxy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The hub goes away once the target's access exists and the credentials are verified,
-	// just before the hub Secret is written.
-	cut := &cutter{p: p, marker: "verifying"}
-	cfg := liveConfig(t, hubViaProxy, target, cut)
-	_, err = (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx)
-	if err == nil {
-		t.Fatalf("no error with the hub gone\n%s", cut.buf.String())
-	}
-	if !strings.Contains(err.Error(), "write Secret argocd/cluster-existing") || !strings.Contains(err.Error(), "run the same `hubctl cluster add existing ...` again") {
-		t.Errorf("the error does not say what failed and what to run: %v", err)
-	}
-	// Nothing half-registered in the hub.
-	if _, err := hub.Client.CoreV1().Secrets("argocd").Get(ctx, "cluster-existing", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-		t.Errorf("hub Secret after the failure: %v", err)
-	}
-	// The hub is back: the same command completes, on the same generation.
-	p.setCut(false)
-	cut.marker = "never"
-	res, err := (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.ServiceAccount != "kube-system/hubctl-argocd-g1" {
-		t.Errorf("re-run: %s", dump(res))
-	}
-	argo, _ := argoView(ctx, t, hub, "cluster-existing")
-	if _, err := argo.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); err != nil {
-		t.Errorf("the stored token does not work: %v", err)
+	for _, tc := range []struct{ name, marker string }{
+		{"before the target's access", "ServiceAccount, role and binding"},
+		{"before the hub Secret", "verifying the token credentials"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			env, hub, target := liveEnv(ctx, t)
+			stop := &stopAt{t: t, env: env, marker: tc.marker}
+			cfg := liveConfig(t, hub, target, stop)
+			_, err := (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx)
+			if !stop.done {
+				t.Fatalf("the hub was never stopped (no progress line with %q):\n%s", tc.marker, stop.buf.String())
+			}
+			if err == nil {
+				t.Fatalf("no error with the hub apiserver stopped\n%s", stop.buf.String())
+			}
+			if !strings.Contains(err.Error(), "write Secret argocd/cluster-existing") || !strings.Contains(err.Error(), "run the same `hubctl cluster add existing ...` again") {
+				t.Errorf("the error does not say what failed and what to run: %v", err)
+			}
+			if err := env.Restart(ctx, "hub"); err != nil {
+				t.Fatal(err)
+			}
+			// Nothing half-registered in the hub.
+			if _, err := hub.Client.CoreV1().Secrets("argocd").Get(ctx, "cluster-existing", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				t.Errorf("hub Secret after the failure: %v", err)
+			}
+			// The hub is back: the same command completes, on the same generation.
+			res, err := (&ClusterAdd{Config: cfg, Name: "existing"}).Run(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.ServiceAccount != "kube-system/hubctl-argocd-g1" || res.Secret != "argocd/cluster-existing" {
+				t.Errorf("re-run: %s", dump(res))
+			}
+			argo, _ := argoView(ctx, t, hub, "cluster-existing")
+			if _, err := argo.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{}); err != nil {
+				t.Errorf("the stored token does not work: %v", err)
+			}
+		})
 	}
 }
 
