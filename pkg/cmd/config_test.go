@@ -225,10 +225,12 @@ func planRows(t *testing.T, out string) map[string]string {
 
 // shippedPlan is the plan of the shipped tree: the ExternalSecrets of the external-secrets
 // addon's layers (environments/*/addons/external-secrets, clusters/*/addons/external-secrets), on
-// the clusters that enable it.
+// the clusters that enable it, plus workloads-repo (from the ApplicationSet's values) on the
+// clusters whose registry entry has client_workloads_repo_url, and only there.
 var shippedPlan = []string{
 	"eks-develop-clientA-services client-clienta/backstage-postgres (all)",
 	"eks-develop-clientA-services client-clienta/grafana-admin admin-password",
+	"eks-develop-clientA-services client-clienta/workloads-repo (all)",
 	"eks-develop-clientB-services client-clientb/grafana-admin admin-password",
 	"eks-develop-clientXPTO-services client-clientxpto/backstage-postgres (all)",
 	"eks-prod-clientA-services client-clienta/backstage-postgres (all)",
@@ -238,6 +240,7 @@ var shippedPlan = []string{
 	"eks-prod-clientA-services client-clienta/grafana-admin admin-password",
 	"eks-prod-clientA-services client-clienta/thanos-objstore access_key",
 	"eks-prod-clientA-services client-clienta/thanos-objstore secret_key",
+	"eks-prod-clientA-services client-clienta/workloads-repo (all)",
 	"eks-staging-clientA-services client-clienta/backstage-postgres (all)",
 	"eks-staging-clientA-services client-clienta/grafana-admin admin-password",
 }
