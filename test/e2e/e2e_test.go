@@ -279,6 +279,9 @@ func TestLocalFleet(t *testing.T) {
 		}
 	})
 
+	// Before the next scenario changes the develop cluster's installationID.
+	testClientArgoCD(t, ctx, f, hub, dev)
+
 	t.Run("a commit that changes a values file is applied without restarting anything", func(t *testing.T) {
 		marker := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
 		edit(t, repo, action.LocalOverlayDir+"/clusters/"+develop+"/addons/argo-cd/values.yaml", "e2e: change a cluster value", func(s string) string {
