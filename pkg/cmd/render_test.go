@@ -281,6 +281,15 @@ func TestRenderClientWorkloads(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s", tc.cluster, code, errOut)
 		}
 		objs := parseStream(t, out)
+		// Argo CD reads only the ConfigMaps labelled app.kubernetes.io/part-of=argocd
+		// (util/settings/settings.go): a values layer must not relabel its argocd-cm.
+		cm := objs["ConfigMap/argocd-cm"]
+		if cm == nil {
+			t.Fatalf("%s: no argocd-cm", tc.cluster)
+		}
+		if l := cm["metadata"].(map[string]any)["labels"].(map[string]any); l["app.kubernetes.io/part-of"] != "argocd" {
+			t.Errorf("%s: argocd-cm labelled app.kubernetes.io/part-of=%v: the client's Argo CD would not read it", tc.cluster, l["app.kubernetes.io/part-of"])
+		}
 		const repo = "https://github.com/clienta-example/workloads.git"
 		proj := objs["AppProject/clienta-workloads"]
 		if proj == nil {

@@ -103,6 +103,8 @@ var (
 	clientArgoCDConfig = []string{"argocd-cm", "argocd-secret"}
 )
 
+const argoCDPartOfLabel = "app.kubernetes.io/part-of"
+
 // StartClientArgoCD runs the client's Argo CD of a hosting cluster: once
 // the hub's argo-cd addon put its CRDs, argocd-cm and argocd-secret there
 // (waited for up to opts.PrereqsWithin), a redis (process
@@ -202,14 +204,23 @@ func (f *Fleet) waitClientArgoCDPrereqs(ctx context.Context, c *kube.Cluster, wi
 			}
 		}
 		for _, name := range clientArgoCDConfig {
+			var obj metav1.Object
 			var err error
 			if strings.HasSuffix(name, "-cm") {
-				_, err = c.Client.CoreV1().ConfigMaps(conventions.ArgoCDNamespace).Get(ctx, name, metav1.GetOptions{})
+				obj, err = c.Client.CoreV1().ConfigMaps(conventions.ArgoCDNamespace).Get(ctx, name, metav1.GetOptions{})
 			} else {
-				_, err = c.Client.CoreV1().Secrets(conventions.ArgoCDNamespace).Get(ctx, name, metav1.GetOptions{})
+				obj, err = c.Client.CoreV1().Secrets(conventions.ArgoCDNamespace).Get(ctx, name, metav1.GetOptions{})
 			}
 			if err != nil {
 				missing = append(missing, conventions.ArgoCDNamespace+"/"+name)
+				continue
+			}
+			// Argo CD's settings informers see only what carries this label
+			// (argo-cd util/settings/settings.go): without it the controller
+			// exits with "configmap argocd-cm not found".
+			if v := obj.GetLabels()[argoCDPartOfLabel]; v != "argocd" {
+				return false, fmt.Errorf("%s/%s in %s is labelled %s=%q, not \"argocd\": Argo CD would not read it (check the argo-cd addon's values)",
+					conventions.ArgoCDNamespace, name, c, argoCDPartOfLabel, v)
 			}
 		}
 		if len(missing) > 0 && !said {
