@@ -233,7 +233,7 @@ func TestLocalFleet(t *testing.T) {
 		}
 		want := map[string]bool{}
 		for _, c := range []string{develop, staging} {
-			for _, chart := range []string{"argo-cd", "crossplane", "kube-prometheus-stack", "backstage", "ingress-nginx", "aws-for-fluent-bit"} {
+			for _, chart := range []string{"argo-cd", "crossplane", "kube-prometheus-stack", "backstage", "ingress-nginx", "aws-for-fluent-bit", "external-secrets"} {
 				want["addon-"+chart+"-"+strings.ToLower(c)] = true
 			}
 		}
@@ -277,6 +277,10 @@ func TestLocalFleet(t *testing.T) {
 				t.Errorf("%s: chart %q, want %q", c.Name, got, want)
 			}
 		}
+	})
+
+	t.Run("a Secret set on the hub with hubctl config set reaches its client's cluster only, and follows a change", func(t *testing.T) {
+		testClientSecrets(t, ctx, f, hubctl, dev, stg)
 	})
 
 	t.Run("a commit that changes a values file is applied without restarting anything", func(t *testing.T) {
