@@ -1,7 +1,10 @@
 // Package e2e runs the local fleet for real and asserts what the proposal
 // promises: every enabled addon of every local hosting cluster is Synced and
 // Healthy with its resources in the hosting cluster, values layering reaches
-// the clusters, a commit is applied without restarting anything, removing an
+// the clusters, a Secret set on the hub with `hubctl config set` reaches the
+// hosting cluster of its client through External Secrets Operator (and
+// follows a change) while another client's cluster is refused it
+// (secrets_test.go), a commit is applied without restarting anything, removing an
 // enable_<addon> label removes the Application but not the addon's
 // resources, the verbs work on the running fleet when run as a user runs
 // them (the hubctl executable: `cluster add` of a third cluster, `cluster
