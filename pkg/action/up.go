@@ -244,6 +244,7 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 			return Register(ctx, f, c)
 		}})
 	}
+	hubSteps = append(hubSteps, seedActions(f, locals, u.progress())...)
 	if err := f.Run(ctx, f.UpActions(localfleet.UpOptions{RepoDir: u.repo(), ChartsDir: charts, SelfExe: u.Hubctl, Bootstrap: hubSteps,
 		Overlay: LocalOverlay(f),
 		// A hosting cluster that was down and is back can stay "Synced" on a
@@ -253,7 +254,8 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 		// (useDiffCache in Argo CD's controller/state.go). Only a hard refresh
 		// bypasses that cache. So every periodic refresh is a hard one, once a
 		// minute without jitter, and the fleet converges by itself.
-		ArgoCD: localfleet.ArgoCDOptions{AppResync: 60, AppHardResync: 60, AppResyncJitter: 0}})); err != nil {
+		ArgoCD: localfleet.ArgoCDOptions{AppResync: 60, AppHardResync: 60, AppResyncJitter: 0},
+		ESO:    localfleet.ESOOptions{Clusters: LocalESOClusters(locals)}})); err != nil {
 		return nil, err
 	}
 	timeout := u.Timeout
