@@ -268,22 +268,9 @@ func ServeGit(ctx context.Context, dir, addr, user, passwordFile string) error {
 		}
 		backend.ServeHTTP(rec, r)
 	})
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(sctx)
-		case <-done:
-		}
-	}()
 	fmt.Fprintf(os.Stderr, "serving the Git repositories of %s on http://%s (basic auth, read-only)\n", abs, ln.Addr())
-	err = srv.Serve(ln)
-	close(done)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
+	if err := serveUntilDone(ctx, &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}, ln); err != nil {
+		return fmt.Errorf("serve git: %w", err)
 	}
-	return fmt.Errorf("serve git: %w", err)
+	return nil
 }
