@@ -113,6 +113,11 @@ func testClientArgoCD(t *testing.T, ctx context.Context, f *localfleet.Fleet, hu
 			return strings.Replace(s, "message: hello from clienta", "message: "+marker, 1)
 		})
 		git(t, work, "push", "-q", "origin", "HEAD:main")
+		// What a Git webhook would trigger: without it the repo-server's revision cache (3 min)
+		// delays the new commit.
+		if err := status.Refresh(ctx, dev.Dynamic, "argocd", "hard"); err != nil {
+			t.Fatal(err)
+		}
 		d := waitFor(t, ctx, "the commit in "+develop, 4*time.Minute, func(ctx context.Context) (bool, error) {
 			v, _, err := configMapValue(ctx, dev, clientNS, "sample", "message")
 			return err == nil && v == marker, nil
