@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gitops-hub/gitops-hub/pkg/bootstrap"
@@ -238,11 +237,14 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 			return err
 		}},
 	}
+	clientArgoCDs := ClientArgoCDClusters(f, locals)
+	hubSteps = append(hubSteps, ClientWorkloadsSetup(f, clientArgoCDs, u.repo(), u.Hubctl)...)
 	for _, c := range locals {
 		hubSteps = append(hubSteps, localfleet.Action{Name: "Registering " + c.Name + " in the hub", Run: func(ctx context.Context) error {
 			return Register(ctx, f, c)
 		}})
 	}
+	hubSteps = append(hubSteps, seedActions(f, locals, u.progress())...)
 	if err := f.Run(ctx, f.UpActions(localfleet.UpOptions{RepoDir: u.repo(), ChartsDir: charts, SelfExe: u.Hubctl, Bootstrap: hubSteps,
 		Overlay: LocalOverlay(f),
 		// A hosting cluster that was down and is back can stay "Synced" on a
@@ -252,7 +254,8 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 		// (useDiffCache in Argo CD's controller/state.go). Only a hard refresh
 		// bypasses that cache. So every periodic refresh is a hard one, once a
 		// minute without jitter, and the fleet converges by itself.
-		ArgoCD: localfleet.ArgoCDOptions{AppResync: 60, AppHardResync: 60, AppResyncJitter: 0}})); err != nil {
+		ArgoCD: localfleet.ArgoCDOptions{AppResync: 60, AppHardResync: 60, AppResyncJitter: 0},
+		ESO:    localfleet.ESOOptions{Clusters: LocalESOClusters(locals)}})); err != nil {
 		return nil, err
 	}
 	timeout := u.Timeout
@@ -265,6 +268,9 @@ func (u *Up) Run(ctx context.Context) (res *UpResult, err error) {
 		return err
 	}}})
 	if err != nil {
+		return nil, err
+	}
+	if err := f.Run(ctx, ClientArgoCDActions(f, clientArgoCDs, timeout, u.progress())); err != nil {
 		return nil, err
 	}
 	_, st, err := localfleet.Load(f.StateDir)
@@ -302,37 +308,7 @@ func WaitSynced(ctx context.Context, f *localfleet.Fleet, timeout time.Duration,
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var apps []status.App
-	last := ""
-	err = kube.WaitFor(ctx, 2*time.Second, func(ctx context.Context) (bool, error) {
-		apps, err = status.List(ctx, hub.Dynamic, ArgoCDNamespace)
-		if err != nil {
-			return false, nil
-		}
-		n := 0
-		for _, a := range apps {
-			if ready(a) {
-				n++
-			}
-		}
-		if line := fmt.Sprintf("   %d/%d Applications Synced and Healthy", n, len(apps)); line != last {
-			fmt.Fprintln(progress, line)
-			last = line
-		}
-		return len(apps) > 0 && n == len(apps), nil
-	})
-	if err != nil {
-		var msg string
-		for _, a := range apps {
-			if !ready(a) {
-				msg += fmt.Sprintf("\n  %s: sync %s, health %s, operation %s %s", a.Name, a.Sync, a.Health, a.Operation, strings.Join(a.Messages, "; "))
-			}
-		}
-		return apps, fmt.Errorf("not every Application became Synced and Healthy within %s:%s", timeout, msg)
-	}
-	return apps, nil
+	return waitApps(ctx, hub, ready, "Applications", timeout, progress)
 }
 
 // StateDir is the fleet's state directory: dir when set, else

@@ -3,6 +3,7 @@ package cmd_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-hub/gitops-hub/internal/testenv"
 	"github.com/gitops-hub/gitops-hub/pkg/cmd"
@@ -225,10 +227,12 @@ func planRows(t *testing.T, out string) map[string]string {
 
 // shippedPlan is the plan of the shipped tree: the ExternalSecrets of the external-secrets
 // addon's layers (environments/*/addons/external-secrets, clusters/*/addons/external-secrets), on
-// the clusters that enable it.
+// the clusters that enable it, plus workloads-repo (from the ApplicationSet's values) on the
+// clusters whose registry entry has client_workloads_repo_url, and only there.
 var shippedPlan = []string{
 	"eks-develop-clientA-services client-clienta/backstage-postgres (all)",
 	"eks-develop-clientA-services client-clienta/grafana-admin admin-password",
+	"eks-develop-clientA-services client-clienta/workloads-repo (all)",
 	"eks-develop-clientB-services client-clientb/grafana-admin admin-password",
 	"eks-develop-clientXPTO-services client-clientxpto/backstage-postgres (all)",
 	"eks-prod-clientA-services client-clienta/backstage-postgres (all)",
@@ -238,6 +242,7 @@ var shippedPlan = []string{
 	"eks-prod-clientA-services client-clienta/grafana-admin admin-password",
 	"eks-prod-clientA-services client-clienta/thanos-objstore access_key",
 	"eks-prod-clientA-services client-clienta/thanos-objstore secret_key",
+	"eks-prod-clientA-services client-clienta/workloads-repo (all)",
 	"eks-staging-clientA-services client-clienta/backstage-postgres (all)",
 	"eks-staging-clientA-services client-clienta/grafana-admin admin-password",
 }
@@ -346,5 +351,52 @@ func TestConfigPlanAgainstHub(t *testing.T) {
 	}
 	if code, out, errOut := hubctl(ctx, "config", "plan", "--repo", dir, "--kubeconfig", hub.Kubeconfig); code != 0 {
 		t.Errorf("everything set: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// TestShippedExternalSecretsPermitted: every ExternalSecret of the shipped plan goes to a namespace
+// that the external-secrets addon's AppProject (security) allows, or Argo CD refuses the whole sync
+// ("namespace argocd is not permitted in project 'security'", seen in the local fleet when
+// workloads-repo was added in namespace argocd).
+func TestShippedExternalSecretsPermitted(t *testing.T) {
+	code, out, errOut := hubctl(context.Background(), "config", "plan", "--repo", "../..", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	var refs []hubconfig.Ref
+	if err := json.Unmarshal([]byte(out), &refs); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../bootstrap/control-plane/argocd-config/projects/security.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var proj struct {
+		Spec struct {
+			Destinations []struct{ Name, Namespace string } `json:"destinations"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal(data, &proj); err != nil {
+		t.Fatal(err)
+	}
+	allowed := map[string]bool{}
+	for _, d := range proj.Spec.Destinations {
+		if d.Name == "*" {
+			allowed[d.Namespace] = true
+		}
+	}
+	checked := 0
+	for _, r := range refs {
+		ns, _, ok := strings.Cut(r.ExternalSecret, "/")
+		if !ok || !strings.HasPrefix(r.App, "addon-external-secrets-") {
+			continue
+		}
+		checked++
+		if !allowed[ns] {
+			t.Errorf("%s on %s: namespace %s is not a destination of the security AppProject", r.ExternalSecret, r.Cluster, ns)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no ExternalSecret of the external-secrets addon in the plan")
 	}
 }

@@ -110,7 +110,18 @@ func newInternalCommand() *cobra.Command {
 		},
 	}
 	serve.Flags().StringVar(&addr, "addr", "127.0.0.1:18879", "listen address (loopback only)")
-	c.AddCommand(serve)
+	var gitAddr, gitUser, gitPasswordFile string
+	serveGit := &cobra.Command{
+		Use:  "serve-git DIR",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return localfleet.ServeGit(cmd.Context(), args[0], gitAddr, gitUser, gitPasswordFile)
+		},
+	}
+	serveGit.Flags().StringVar(&gitAddr, "addr", "127.0.0.1:19419", "listen address (loopback only)")
+	serveGit.Flags().StringVar(&gitUser, "user", localfleet.WorkloadsUser, "the user name HTTP basic auth accepts")
+	serveGit.Flags().StringVar(&gitPasswordFile, "password-file", "", "file holding the password HTTP basic auth accepts")
+	c.AddCommand(serve, serveGit)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -261,5 +262,79 @@ func TestValuesProvenance(t *testing.T) {
 	_, errOut, code = run(t, append([]string{"values", "eks-develop-clientB-services", "crossplane", "--repo", repoRoot}, chartServer(t)...)...)
 	if code != ExitError || !strings.Contains(errOut, "it has: addon-argo-cd-eks-develop-clientb-services") {
 		t.Errorf("an addon the cluster does not have: exit %d, stderr:\n%s", code, errOut)
+	}
+}
+
+// TestRenderClientWorkloads: a cluster whose registry entry has client_workloads_repo_url gets,
+// in its argo-cd addon, the client's AppProject and root Application from the annotations
+// (client_workloads_path, client_workloads_revision), and in its external-secrets addon the
+// repository credential workloads-repo (an Argo CD repository Secret templated by ESO, URL from
+// the annotation); a cluster without the annotation gets neither. The staging/prod pin (argo-cd
+// 6.6.0) renders them too.
+func TestRenderClientWorkloads(t *testing.T) {
+	for _, tc := range []struct{ cluster, path, revision string }{
+		{"eks-develop-clientA-services", "develop", "main"},
+		{"eks-prod-clientA-services", "prod", "v1.4.0"},
+	} {
+		out, errOut, code := run(t, renderArgs(t, repoRoot, "--cluster", tc.cluster, "--app", "argo-cd", "--app", "external-secrets")...)
+		if code != ExitOK {
+			t.Fatalf("%s: exit %d: %s", tc.cluster, code, errOut)
+		}
+		objs := parseStream(t, out)
+		// Argo CD reads only the ConfigMaps labelled app.kubernetes.io/part-of=argocd
+		// (util/settings/settings.go): a values layer must not relabel its argocd-cm.
+		cm := objs["ConfigMap/argocd-cm"]
+		if cm == nil {
+			t.Fatalf("%s: no argocd-cm", tc.cluster)
+		}
+		if l := cm["metadata"].(map[string]any)["labels"].(map[string]any); l["app.kubernetes.io/part-of"] != "argocd" {
+			t.Errorf("%s: argocd-cm labelled app.kubernetes.io/part-of=%v: the client's Argo CD would not read it", tc.cluster, l["app.kubernetes.io/part-of"])
+		}
+		const repo = "https://github.com/clienta-example/workloads.git"
+		proj := objs["AppProject/clienta-workloads"]
+		if proj == nil {
+			t.Fatalf("%s: no AppProject clienta-workloads", tc.cluster)
+		}
+		spec := proj["spec"].(map[string]any)
+		if got := fmt.Sprint(spec["sourceRepos"]); got != "["+repo+"]" {
+			t.Errorf("%s: sourceRepos %s", tc.cluster, got)
+		}
+		if got := fmt.Sprint(spec["destinations"]); got != "[map[namespace:clienta-* server:https://kubernetes.default.svc]]" {
+			t.Errorf("%s: destinations %s", tc.cluster, got)
+		}
+		if got := fmt.Sprint(spec["clusterResourceWhitelist"]); got != "[map[group: kind:Namespace]]" {
+			t.Errorf("%s: clusterResourceWhitelist %s", tc.cluster, got)
+		}
+		app := objs["Application/clienta-workloads"]
+		if app == nil {
+			t.Fatalf("%s: no root Application clienta-workloads", tc.cluster)
+		}
+		src := app["spec"].(map[string]any)["source"].(map[string]any)
+		if src["repoURL"] != repo || src["path"] != tc.path || src["targetRevision"] != tc.revision {
+			t.Errorf("%s: root Application source %v", tc.cluster, src)
+		}
+		if ns := app["metadata"].(map[string]any)["namespace"]; ns != "argocd" {
+			t.Errorf("%s: root Application in namespace %v", tc.cluster, ns)
+		}
+		es := objs["ExternalSecret/workloads-repo"]
+		if es == nil {
+			t.Fatalf("%s: no ExternalSecret workloads-repo", tc.cluster)
+		}
+		tmpl := es["spec"].(map[string]any)["target"].(map[string]any)["template"].(map[string]any)
+		if got := fmt.Sprint(tmpl["metadata"]); got != "map[labels:map[argocd.argoproj.io/secret-type:repository]]" {
+			t.Errorf("%s: template metadata %s", tc.cluster, got)
+		}
+		if data := tmpl["data"].(map[string]any); data["url"] != repo || data["type"] != "git" {
+			t.Errorf("%s: template data %v", tc.cluster, data)
+		}
+	}
+	out, errOut, code := run(t, renderArgs(t, repoRoot, "--cluster", "eks-develop-clientB-services", "--app", "argo-cd", "--app", "external-secrets")...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for k := range parseStream(t, out) {
+		if strings.HasPrefix(k, "AppProject/") || strings.HasPrefix(k, "Application/") || k == "ExternalSecret/workloads-repo" {
+			t.Errorf("clientB has no client_workloads_repo_url, yet renders %s", k)
+		}
 	}
 }

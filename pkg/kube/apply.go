@@ -361,6 +361,37 @@ func (c *Cluster) crdDefines(ctx context.Context, gvk schema.GroupVersionKind) (
 	return false, nil
 }
 
+// CRDEstablished reports whether the CustomResourceDefinition name has
+// condition Established=True. When it has not, state says why (not found,
+// or its Established condition's status and message); names refused
+// (NamesAccepted=False) are an error, which no wait mends.
+func (c *Cluster) CRDEstablished(ctx context.Context, name string) (ok bool, state string, err error) {
+	crd, err := c.Dynamic.Resource(crdGVR()).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return false, err.Error(), nil
+	}
+	conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+	state = "not Established yet"
+	for _, cond := range conds {
+		cm, ok := cond.(map[string]any)
+		if !ok {
+			continue
+		}
+		typ, _, _ := unstructured.NestedString(cm, "type")
+		status, _, _ := unstructured.NestedString(cm, "status")
+		msg, _, _ := unstructured.NestedString(cm, "message")
+		switch {
+		case typ == "Established" && status == "True":
+			return true, "", nil
+		case typ == "NamesAccepted" && status == "False":
+			return false, "", fmt.Errorf("CRD %s: names not accepted: %s", name, msg)
+		case typ == "Established":
+			state = "Established=" + status + ": " + msg
+		}
+	}
+	return false, state, nil
+}
+
 // waitEstablished waits until the CRD name has condition Established=True,
 // failing at once when its names are refused (NamesAccepted=False).
 func (c *Cluster) waitEstablished(ctx context.Context, name string) error {
@@ -368,30 +399,9 @@ func (c *Cluster) waitEstablished(ctx context.Context, name string) error {
 	defer cancel()
 	var last string
 	err := WaitFor(wctx, mappingRetryInterval, func(ctx context.Context) (bool, error) {
-		crd, err := c.Dynamic.Resource(crdGVR()).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			last = err.Error()
-			return false, nil
-		}
-		conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-		for _, cond := range conds {
-			cm, ok := cond.(map[string]any)
-			if !ok {
-				continue
-			}
-			typ, _, _ := unstructured.NestedString(cm, "type")
-			status, _, _ := unstructured.NestedString(cm, "status")
-			msg, _, _ := unstructured.NestedString(cm, "message")
-			switch {
-			case typ == "Established" && status == "True":
-				return true, nil
-			case typ == "NamesAccepted" && status == "False":
-				return false, fmt.Errorf("names not accepted: %s", msg)
-			case typ == "Established":
-				last = "Established=" + status + ": " + msg
-			}
-		}
-		return false, nil
+		ok, state, err := c.CRDEstablished(ctx, name)
+		last = state
+		return ok, err
 	})
 	if err != nil {
 		if last != "" {

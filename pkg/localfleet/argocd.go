@@ -180,17 +180,26 @@ func (f *Fleet) StartArgoCD(ctx context.Context, opts ArgoCDOptions) error {
 // startArgoCD starts one Argo CD role of the multi-call binary (unless it
 // runs already) and waits for it.
 func (f *Fleet) startArgoCD(ctx context.Context, role, bin string, args, env, extraEnv []string, ports []labeledPort, what string, ready func(ctx context.Context) (bool, error)) error {
+	return f.startArgoCDAs(ctx, role, role, filepath.Join(f.StateDir, "argocd"), bin, args, env, extraEnv, ports, what, ready)
+}
+
+// startArgoCDAs is startArgoCD for a process named name (role is the Argo
+// CD role it runs as), working directory dir.
+func (f *Fleet) startArgoCDAs(ctx context.Context, name, role, dir, bin string, args, env, extraEnv []string, ports []labeledPort, what string, ready func(ctx context.Context) (bool, error)) error {
 	env = append(append(append([]string(nil), env...), "ARGOCD_BINARY_NAME="+role), extraEnv...)
-	dir := filepath.Join(f.StateDir, "argocd")
 	c := supervisor.Command{Path: bin, Argv0: role, Args: args, Env: env, Dir: dir}
-	return f.ensureProcess(ctx, role, c, ports, what, defaultReadyWithin, ready)
+	return f.ensureProcess(ctx, name, c, ports, what, defaultReadyWithin, ready)
 }
 
 // argoCDEnv is the environment of every Argo CD process: the caller's,
 // without what would change Argo CD's, Helm's or Git's behaviour, plus the
 // local fleet's settings. Directories are created.
 func (f *Fleet) argoCDEnv(kubeconfig string) ([]string, error) {
-	root := filepath.Join(f.StateDir, "argocd")
+	return f.argoCDEnvAt(filepath.Join(f.StateDir, "argocd"), kubeconfig)
+}
+
+// argoCDEnvAt is argoCDEnv with Argo CD's directories under root.
+func (f *Fleet) argoCDEnvAt(root, kubeconfig string) ([]string, error) {
 	dirs := map[string]string{
 		"HOME":                      filepath.Join(root, "home"),
 		"TMPDIR":                    filepath.Join(root, "tmp"),

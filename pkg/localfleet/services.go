@@ -271,7 +271,16 @@ func ServeCharts(ctx context.Context, dir, addr string) error {
 		files.ServeHTTP(rec, r)
 		fmt.Fprintf(os.Stderr, "%s %s %s %d %dB\n", time.Now().UTC().Format(time.RFC3339), r.Method, r.URL.Path, rec.status, rec.bytes)
 	})
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(os.Stderr, "serving %s on http://%s\n", dir, ln.Addr())
+	if err := serveUntilDone(ctx, &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}, ln); err != nil {
+		return fmt.Errorf("serve charts: %w", err)
+	}
+	return nil
+}
+
+// serveUntilDone serves srv on ln until ctx ends, then shuts it down
+// (waiting up to 5 s for requests in flight); a shutdown is no error.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener) error {
 	done := make(chan struct{})
 	go func() {
 		select {
@@ -282,13 +291,12 @@ func ServeCharts(ctx context.Context, dir, addr string) error {
 		case <-done:
 		}
 	}()
-	fmt.Fprintf(os.Stderr, "serving %s on http://%s\n", dir, ln.Addr())
-	err = srv.Serve(ln)
+	err := srv.Serve(ln)
 	close(done)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
-	return fmt.Errorf("serve charts: %w", err)
+	return err
 }
 
 type statusRecorder struct {

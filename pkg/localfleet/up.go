@@ -39,12 +39,16 @@ type UpOptions struct {
 	// Overlay, when set, is laid over HEAD in the commit the git daemon
 	// serves (see PublishOverlay).
 	Overlay *Overlay
+	// ESO names the hosting clusters that run External Secrets Operator,
+	// started after Argo CD (StartESO); not without Argo CD, which installs
+	// its CRDs.
+	ESO ESOOptions
 }
 
 // UpActions is the whole create, in order: checking prerequisites and
 // ports, preparing the state directory, one cluster at a time (hub first),
 // redis, publishing the repository, the git daemon, the chart server,
-// opts.Bootstrap, then Argo CD. Run them with Run; on error, Down removes
+// opts.Bootstrap, then Argo CD and External Secrets Operator. Run them with Run; on error, Down removes
 // what was started.
 //
 // On a running fleet (same hub and ports) the actions converge: what runs
@@ -54,7 +58,9 @@ type UpOptions struct {
 // what it started on error must not Down a fleet it did not make.
 func (f *Fleet) UpActions(opts UpOptions) []Action {
 	actions := []Action{
-		{Name: "Checking prerequisites", Run: func(context.Context) error { return f.CheckPrerequisites(!opts.NoArgoCD) }},
+		{Name: "Checking prerequisites", Run: func(context.Context) error {
+			return errors.Join(f.CheckPrerequisites(!opts.NoArgoCD), f.checkESOBinary(opts.ESO))
+		}},
 		{Name: "Preparing " + f.StateDir, Run: f.Prepare},
 	}
 	actions = append(actions, f.ClusterActions()...)
@@ -62,6 +68,7 @@ func (f *Fleet) UpActions(opts UpOptions) []Action {
 	actions = append(actions, opts.Bootstrap...)
 	if !opts.NoArgoCD {
 		actions = append(actions, f.ArgoCDAction(opts.ArgoCD))
+		actions = append(actions, f.ESOActions(opts.ESO)...)
 	}
 	return actions
 }

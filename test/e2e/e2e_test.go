@@ -1,7 +1,10 @@
 // Package e2e runs the local fleet for real and asserts what the proposal
 // promises: every enabled addon of every local hosting cluster is Synced and
 // Healthy with its resources in the hosting cluster, values layering reaches
-// the clusters, a commit is applied without restarting anything, removing an
+// the clusters, a Secret set on the hub with `hubctl config set` reaches the
+// hosting cluster of its client through External Secrets Operator (and
+// follows a change) while another client's cluster is refused it
+// (secrets_test.go), a commit is applied without restarting anything, removing an
 // enable_<addon> label removes the Application but not the addon's
 // resources, the verbs work on the running fleet when run as a user runs
 // them (the hubctl executable: `cluster add` of a third cluster, `cluster
@@ -233,7 +236,7 @@ func TestLocalFleet(t *testing.T) {
 		}
 		want := map[string]bool{}
 		for _, c := range []string{develop, staging} {
-			for _, chart := range []string{"argo-cd", "crossplane", "kube-prometheus-stack", "backstage", "ingress-nginx", "aws-for-fluent-bit"} {
+			for _, chart := range []string{"argo-cd", "crossplane", "kube-prometheus-stack", "backstage", "ingress-nginx", "aws-for-fluent-bit", "external-secrets"} {
 				want["addon-"+chart+"-"+strings.ToLower(c)] = true
 			}
 		}
@@ -278,6 +281,13 @@ func TestLocalFleet(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("a Secret set on the hub with hubctl config set reaches its client's cluster only, and follows a change", func(t *testing.T) {
+		testClientSecrets(t, ctx, f, hubctl, dev, stg)
+	})
+
+	// Before the next scenario changes the develop cluster's installationID.
+	testClientArgoCD(t, ctx, f, hub, dev)
 
 	t.Run("a commit that changes a values file is applied without restarting anything", func(t *testing.T) {
 		marker := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
