@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os/exec"
@@ -40,7 +41,7 @@ const (
 // clientA's sample workload from the fleet's workload repository, with the credential that came
 // from the hub through ESO; a commit to that repository reaches the cluster; the hub's and the
 // client's Argo CD never take each other's objects for their own.
-func testClientArgoCD(t *testing.T, ctx context.Context, f *localfleet.Fleet, hub, dev *kube.Cluster) {
+func testClientArgoCD(t *testing.T, ctx context.Context, f *localfleet.Fleet, hubctl string, hub, dev *kube.Cluster) {
 	t.Run("the client's Argo CD syncs its workload from its repository with the credential from the hub", func(t *testing.T) {
 		apps, err := status.List(ctx, dev.Dynamic, "argocd")
 		if err != nil {
@@ -100,6 +101,43 @@ func testClientArgoCD(t *testing.T, ctx context.Context, f *localfleet.Fleet, hu
 		}
 		if sha256.Sum256(sec.Data["password"]) != sha256.Sum256(onHub.Data["password"]) || len(sec.Data["password"]) == 0 {
 			t.Error("the repository Secret's password is not the hub's")
+		}
+	})
+
+	t.Run("hubctl status --clients shows the client's Argo CD through the hub's registration", func(t *testing.T) {
+		// Read with the credentials the hub stores for each hosting cluster (cluster add's
+		// least-privilege role), not with the fleet's admin kubeconfigs.
+		out := mustHubctl(t, ctx, hubctl, "status", "--clients", "-o", "json", "--kubeconfig", f.Kubeconfig(action.HubName))
+		var doc struct {
+			Clients []status.ClientArgoCD `json:"clients"`
+		}
+		if err := json.Unmarshal([]byte(out), &doc); err != nil {
+			t.Fatalf("status --clients -o json: %v\n%s", err, out)
+		}
+		seen := map[string]status.ClientArgoCD{}
+		for _, c := range doc.Clients {
+			seen[c.Cluster] = c
+		}
+		c, ok := seen[develop]
+		if !ok || c.State != "Read" {
+			t.Fatalf("status --clients: %s is %+v, want state Read", develop, c)
+		}
+		found := false
+		for _, a := range c.Apps {
+			if a.Name == clientApp {
+				found = true
+				if a.Sync != "Synced" || a.Health != "Healthy" {
+					t.Errorf("status --clients: %s/%s sync %q health %q, want Synced and Healthy", develop, a.Name, a.Sync, a.Health)
+				}
+			} else {
+				t.Errorf("status --clients: %s shows %s, which is no Application of the client's Argo CD", develop, a.Name)
+			}
+		}
+		if !found {
+			t.Errorf("status --clients: %s does not show %s: %+v", develop, clientApp, c.Apps)
+		}
+		if s, ok := seen[staging]; !ok || s.State == "Unavailable" {
+			t.Errorf("status --clients: %s is %+v, want it read through the hub's registration", staging, s)
 		}
 	})
 

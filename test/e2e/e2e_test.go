@@ -287,7 +287,7 @@ func TestLocalFleet(t *testing.T) {
 	})
 
 	// Before the next scenario changes the develop cluster's installationID.
-	testClientArgoCD(t, ctx, f, hub, dev)
+	testClientArgoCD(t, ctx, f, hubctl, hub, dev)
 
 	t.Run("a commit that changes a values file is applied without restarting anything", func(t *testing.T) {
 		marker := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
