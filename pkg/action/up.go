@@ -309,10 +309,11 @@ func WaitSynced(ctx context.Context, f *localfleet.Fleet, timeout time.Duration,
 	var apps []status.App
 	last := ""
 	err = kube.WaitFor(ctx, 2*time.Second, func(ctx context.Context) (bool, error) {
-		apps, err = status.List(ctx, hub.Dynamic, ArgoCDNamespace)
+		got, err := status.List(ctx, hub.Dynamic, ArgoCDNamespace)
 		if err != nil {
-			return false, nil
+			return false, nil // keep the last list: the error message names what was not ready
 		}
+		apps = got
 		n := 0
 		for _, a := range apps {
 			if ready(a) {
