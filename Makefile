@@ -51,7 +51,7 @@ test-clusters: ## all tests, inside a loopback-only network namespace, real apis
 
 e2e: prereqs build ## the local fleet end-to-end test (about 8 minutes, docs/benchmarks.md; charts: $HUBCTL_CHARTS_DIR)
 	$(GO) test -c -o $(BIN)/e2e.test ./test/e2e/
-	cd test/e2e && $(ISOLATED) env HUBCTL_E2E=1 ../../$(BIN)/e2e.test -test.v -test.timeout 20m
+	cd test/e2e && $(ISOLATED) env HUBCTL_E2E=1 ../../$(BIN)/e2e.test -test.v -test.timeout 30m
 
 fuzz: ## run every go-fuzz target for FUZZTIME executions each
 	@mkdir -p $(BIN); set -e; for pkg in $$($(GO) list ./...); do \

@@ -148,11 +148,11 @@ func waitApps(ctx context.Context, c *kube.Cluster, ready func(status.App) bool,
 	var apps []status.App
 	last := ""
 	err := kube.WaitFor(ctx, 2*time.Second, func(ctx context.Context) (bool, error) {
-		var err error
-		apps, err = status.List(ctx, c.Dynamic, ArgoCDNamespace)
+		got, err := status.List(ctx, c.Dynamic, ArgoCDNamespace)
 		if err != nil {
-			return false, nil
+			return false, nil // keep the last list: the error message names what was not ready
 		}
+		apps = got
 		n := 0
 		for _, a := range apps {
 			if ready(a) {

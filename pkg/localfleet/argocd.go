@@ -3,7 +3,6 @@ package localfleet
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -236,16 +235,7 @@ func fileSize(path string) int64 {
 	return fi.Size()
 }
 
-// logContains reports whether the log at path holds s after offset.
+// logContains reports whether a line of the log at path holds s after offset.
 func logContains(path string, offset int64, s string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return false
-	}
-	b, err := io.ReadAll(io.LimitReader(f, 64<<20))
-	return err == nil && strings.Contains(string(b), s)
+	return logLineContains(path, offset, s)
 }

@@ -286,3 +286,53 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestUpActionsESO: ESO starts after Argo CD (which installs its CRDs), once
+// per cluster asked for, and not at all without Argo CD; a missing binary is
+// a prerequisite failure that names it and `make tools`.
+func TestUpActionsESO(t *testing.T) {
+	f := &Fleet{StateDir: t.TempDir(), BinDir: t.TempDir(), Hub: "hub", Hosting: []string{"a", "b"}}
+	names := func(opts UpOptions) []string {
+		var out []string
+		for _, a := range f.UpActions(opts) {
+			out = append(out, a.Name)
+		}
+		return out
+	}
+	got := names(UpOptions{ESO: ESOOptions{Clusters: []string{"a", "b"}}})
+	argo, esoA, esoB := -1, -1, -1
+	for i, n := range got {
+		switch {
+		case strings.HasPrefix(n, "Starting Argo CD"):
+			argo = i
+		case strings.HasPrefix(n, "Starting External Secrets Operator for a "):
+			esoA = i
+		case strings.HasPrefix(n, "Starting External Secrets Operator for b "):
+			esoB = i
+		}
+	}
+	if argo < 0 || esoA != argo+1 || esoB != argo+2 {
+		t.Errorf("actions %q: want ESO for a, then b, right after Argo CD", got)
+	}
+	for _, n := range names(UpOptions{NoArgoCD: true, ESO: ESOOptions{Clusters: []string{"a"}}}) {
+		if strings.Contains(n, "External Secrets") {
+			t.Errorf("ESO started without Argo CD: %q", n)
+		}
+	}
+	err := f.checkESOBinary(ESOOptions{Clusters: []string{"a"}})
+	if err == nil || !strings.Contains(err.Error(), ESOBinary) || !strings.Contains(err.Error(), "make tools") {
+		t.Errorf("missing binary: %v", err)
+	}
+	if err := f.checkESOBinary(ESOOptions{}); err != nil {
+		t.Errorf("no ESO cluster, yet: %v", err)
+	}
+	if err := os.WriteFile(f.Bin(ESOBinary), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.checkESOBinary(ESOOptions{Clusters: []string{"a"}}); err != nil {
+		t.Errorf("binary present: %v", err)
+	}
+	if args := strings.Join(ESOArgs(ESOOptions{}), " "); args != "--metrics-addr=0 --enable-leader-election=false --concurrent=2 --loglevel=info --zap-time-encoding=iso8601" {
+		t.Errorf("ESOArgs: %s", args)
+	}
+}

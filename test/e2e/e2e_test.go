@@ -203,7 +203,7 @@ func TestLocalFleet(t *testing.T) {
 		Repo:      repo,
 		StateDir:  stateDir,
 		ChartsDir: chartsDir,
-		Timeout:   8 * time.Minute,
+		Timeout:   15 * time.Minute, // 15 Applications with ESO; fleets of other jobs share the 2 cores
 		Progress:  logWriter{t},
 	}
 	start := time.Now()
