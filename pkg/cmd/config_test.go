@@ -340,6 +340,7 @@ func TestConfigPlanAgainstHub(t *testing.T) {
 		{"clientA", "backstage-techdocs", "AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY"},
 		{"clientA", "crossplane-provider-aws", "credentials"},
 		{"clientA", "thanos-objstore", "access_key secret_key"},
+		{"clientA", "workloads-repo", "username password"}, // the client's Argo CD's repository credential
 	} {
 		data := map[string][]byte{}
 		for _, k := range strings.Fields(s.keys) {
