@@ -37,7 +37,7 @@ const (
 func ClientArgoCDClusters(f *localfleet.Fleet, locals []*registry.Cluster) []*registry.Cluster {
 	var out []*registry.Cluster
 	for _, c := range locals {
-		if f.IsAPIServerOnly(c.Name) || c.Labels["enable_argocd"] != "true" || c.Labels[conventions.ClientLabel] == "" {
+		if f.IsAPIServerOnly(c.Name) || c.Labels[conventions.EnableLabel("argocd")] != "true" || clientOf(c.Labels) == "" {
 			continue
 		}
 		if c.Annotations[WorkloadsRepoURLAnnotation] == f.WorkloadsURL() {
@@ -60,7 +60,7 @@ func ClientWorkloadsSetup(f *localfleet.Fleet, clusters []*registry.Cluster, rep
 	clients := map[string]bool{}
 	var names []string
 	for _, c := range clusters {
-		if cl := c.Labels[conventions.ClientLabel]; !clients[cl] {
+		if cl := clientOf(c.Labels); !clients[cl] {
 			clients[cl] = true
 			names = append(names, cl)
 		}
@@ -110,7 +110,7 @@ func ClientWorkloadsSetup(f *localfleet.Fleet, clusters []*registry.Cluster, rep
 func ClientArgoCDActions(f *localfleet.Fleet, clusters []*registry.Cluster, timeout time.Duration, progress io.Writer) []localfleet.Action {
 	var out []localfleet.Action
 	for _, c := range clusters {
-		client := c.Labels[conventions.ClientLabel]
+		client := clientOf(c.Labels)
 		out = append(out,
 			localfleet.Action{Name: "Starting " + client + "'s Argo CD for " + c.Name + " (repo-server, application-controller)", Run: func(ctx context.Context) error {
 				return f.StartClientArgoCD(ctx, c.Name, localfleet.ClientArgoCDOptions{})

@@ -10,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/kube"
@@ -98,7 +96,6 @@ func (o ClientArgoCDOptions) withDefaults() ClientArgoCDOptions {
 // clientArgoCDPrereqs are what the client's Argo CD reads at start, all
 // installed by the hub's argo-cd addon.
 var (
-	crdGVR             = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	clientArgoCDCRDs   = []string{"applications.argoproj.io", "appprojects.argoproj.io"}
 	clientArgoCDConfig = []string{"argocd-cm", "argocd-secret"}
 )
@@ -189,19 +186,14 @@ func (f *Fleet) StartClientArgoCD(ctx context.Context, cluster string, opts Clie
 		"healthy at "+healthz+" (served once its caches synced)", func(ctx context.Context) (bool, error) { return httpOK(ctx, healthz), nil })
 }
 
-// waitClientArgoCDPrereqs polls c until Argo CD's CRDs and its argocd-cm
-// and argocd-secret exist there (the hub's argo-cd addon syncs them).
+// waitClientArgoCDPrereqs polls c until Argo CD's CRDs are Established and
+// its argocd-cm and argocd-secret exist there (the hub's argo-cd addon syncs
+// them).
 func (f *Fleet) waitClientArgoCDPrereqs(ctx context.Context, c *kube.Cluster, within time.Duration) error {
-	var missing []string
-	said := false
-	err := poll(ctx, within, 2*time.Second, func(ctx context.Context) (bool, error) {
-		missing = missing[:0]
-		for _, name := range clientArgoCDCRDs {
-			if _, err := c.Dynamic.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-				missing = append(missing, "CRD "+name)
-			} else if err != nil {
-				missing = append(missing, "CRD "+name+" ("+err.Error()+")")
-			}
+	return f.waitUntilPresent(ctx, within, fmt.Sprintf("the argo-cd addon in %s", c), func(ctx context.Context) ([]string, error) {
+		missing, err := notEstablished(ctx, c, clientArgoCDCRDs)
+		if err != nil {
+			return nil, err
 		}
 		for _, name := range clientArgoCDConfig {
 			var obj metav1.Object
@@ -219,18 +211,10 @@ func (f *Fleet) waitClientArgoCDPrereqs(ctx context.Context, c *kube.Cluster, wi
 			// (argo-cd util/settings/settings.go): without it the controller
 			// exits with "configmap argocd-cm not found".
 			if v := obj.GetLabels()[argoCDPartOfLabel]; v != "argocd" {
-				return false, fmt.Errorf("%s/%s in %s is labelled %s=%q, not \"argocd\": Argo CD would not read it (check the argo-cd addon's values)",
+				return nil, fmt.Errorf("%s/%s in %s is labelled %s=%q, not \"argocd\": Argo CD would not read it (check the argo-cd addon's values)",
 					conventions.ArgoCDNamespace, name, c, argoCDPartOfLabel, v)
 			}
 		}
-		if len(missing) > 0 && !said {
-			fmt.Fprintf(f.out(), "   waiting for the argo-cd addon in %s: %s\n", c, strings.Join(missing, ", "))
-			said = true
-		}
-		return len(missing) == 0, nil
+		return missing, nil
 	})
-	if err != nil {
-		return fmt.Errorf("the argo-cd addon in %s (does its Application sync?): %w; missing: %s", c, err, strings.Join(missing, ", "))
-	}
-	return nil
 }

@@ -161,27 +161,48 @@ func (f *Fleet) StartESO(ctx context.Context, cluster string, opts ESOOptions) e
 
 // waitESOCRDs polls the cluster until every CRD of ESOCRDs is Established.
 func (f *Fleet) waitESOCRDs(ctx context.Context, c *kube.Cluster, within time.Duration) error {
+	return f.waitUntilPresent(ctx, within, fmt.Sprintf("the external-secrets addon's CRDs in %s", c), func(ctx context.Context) ([]string, error) {
+		return notEstablished(ctx, c, ESOCRDs())
+	})
+}
+
+// notEstablished lists the CRDs of names that are not Established in c,
+// each with why.
+func notEstablished(ctx context.Context, c *kube.Cluster, names []string) ([]string, error) {
 	var missing []string
+	for _, name := range names {
+		ok, state, err := c.CRDEstablished(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			missing = append(missing, "CRD "+name+" ("+state+")")
+		}
+	}
+	return missing, nil
+}
+
+// waitUntilPresent polls every 2 s, up to within, until missing reports
+// nothing is missing any more (an error from it ends the wait), and says
+// once on the fleet's output what it waits for. The error names what was
+// still missing at the end.
+func (f *Fleet) waitUntilPresent(ctx context.Context, within time.Duration, what string, missing func(ctx context.Context) ([]string, error)) error {
+	var left []string
 	said := false
 	err := poll(ctx, within, 2*time.Second, func(ctx context.Context) (bool, error) {
-		missing = missing[:0]
-		for _, name := range ESOCRDs() {
-			ok, state, err := c.CRDEstablished(ctx, name)
-			if err != nil {
-				return false, err
-			}
-			if !ok {
-				missing = append(missing, name+" ("+state+")")
-			}
+		m, err := missing(ctx)
+		if err != nil {
+			return false, err
 		}
-		if len(missing) > 0 && !said {
-			fmt.Fprintf(f.out(), "   waiting for %d CRDs of the external-secrets addon in %s\n", len(missing), c)
+		left = m
+		if len(left) > 0 && !said {
+			fmt.Fprintf(f.out(), "   waiting for %s: %s\n", what, strings.Join(left, ", "))
 			said = true
 		}
-		return len(missing) == 0, nil
+		return len(left) == 0, nil
 	})
 	if err != nil {
-		return fmt.Errorf("the external-secrets addon's CRDs in %s (does its Application sync?): %w; not Established: %s", c, err, strings.Join(missing, ", "))
+		return fmt.Errorf("%s (does its Application sync?): %w; missing: %s", what, err, strings.Join(left, ", "))
 	}
 	return nil
 }
