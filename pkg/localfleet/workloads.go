@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/gitops-hub/gitops-hub/internal/supervisor"
+	"github.com/gitops-hub/gitops-hub/pkg/fsutil"
 )
 
 // The clients' workload repository of the local fleet: one bare Git
@@ -78,19 +79,7 @@ func (f *Fleet) WorkloadsPassword() (string, error) {
 		return "", err
 	}
 	pw := hex.EncodeToString(raw)
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".password-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(pw + "\n"); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := fsutil.ReplaceFile(path, []byte(pw+"\n"), 0o600); err != nil {
 		return "", err
 	}
 	return pw, nil
