@@ -6,8 +6,9 @@ import (
 	"maps"
 	"sort"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/gitops-hub/gitops-hub/pkg/conventions"
 	"github.com/gitops-hub/gitops-hub/pkg/onboard"
@@ -91,8 +92,8 @@ func (l *ClusterList) Run(ctx context.Context) ([]*ClusterInfo, error) {
 		parallel = DefaultParallel
 	}
 	now := cfg.now()
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
+	var g errgroup.Group // every cluster, parallel at a time
+	g.SetLimit(parallel)
 	for _, r := range out {
 		s, ok := hubByName[r.Name]
 		if !ok {
@@ -116,20 +117,17 @@ func (l *ClusterList) Run(ctx context.Context) ([]*ClusterInfo, error) {
 		if ns := string(s.Data["namespaces"]); ns != "" {
 			namespaces = strings.Split(ns, ",")
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			err := l.reach(ctx, r.Name, cc, server, namespaces, timeout)
 			ok := err == nil
 			r.Reachable = &ok
 			if err != nil {
 				r.Error = err.Error()
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // each cluster's outcome is its row, never an error
 	return out, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 
@@ -115,8 +116,8 @@ func (s *Status) readClients(ctx context.Context, f *status.Fleet) error {
 		defer mu.Unlock()
 		out = append(out, c)
 	}
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
+	var g errgroup.Group // every cluster, parallel at a time
+	g.SetLimit(parallel)
 	for i := range secrets {
 		sec := &secrets[i]
 		name := string(sec.Data[onboard.KeyName])
@@ -132,22 +133,19 @@ func (s *Status) readClients(ctx context.Context, f *status.Fleet) error {
 		if strings.TrimRight(server, "/") == status.InClusterServer {
 			continue // the hub itself: its Applications are the matrix
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			cctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			c, err := cfg.connectStored(name, server, cc, timeout)
 			if err != nil {
 				add(status.ClientUnavailableError(name, env, server, ns, err))
-				return
+				return nil
 			}
 			add(status.ReadClient(cctx, c.Dynamic, name, env, server, ns))
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // each cluster's outcome is its entry, never an error
 	status.SortClients(out)
 	f.Clients = out
 	return nil
